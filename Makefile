@@ -1,0 +1,35 @@
+# Developer entry points. `make run` serves the plugin for real; `make test` runs the test suite.
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+
+export NETBOX_CONFIGURATION ?= devtools.netbox_configuration
+export NETBOX_ROOT ?= $(CURDIR)/.netbox
+export PYTHONPATH := $(CURDIR)
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: run test lint db bench clean-db
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || "$$(devtools/find-python.sh)" -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+db: $(VENV)/.installed
+	mkdir -p $(NETBOX_ROOT)
+	python -m devtools.dbsetup template
+
+lint: $(VENV)/.installed
+	ruff check .
+
+test: lint db
+	python -m pytest $(ARGS)
+
+run: db
+	python -m devtools.run $(ARGS)
+
+bench: db
+	python -m bench $(ARGS)
+
+clean-db: $(VENV)/.installed
+	python -m devtools.dbsetup drop

@@ -1,0 +1,44 @@
+from importlib.metadata import PackageNotFoundError, version
+
+from netbox.plugins import PluginConfig
+
+try:
+    __version__ = version('netbox-hedgehog')
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = '0.0.0'
+
+
+class HedgehogConfig(PluginConfig):
+    name = 'netbox_hedgehog'
+    verbose_name = 'Hedgehog Fabrics'
+    description = 'Mirror Hedgehog Open Network Fabrics into NetBox and keep each fabric in sync on its own interval'
+    version = __version__
+    author = 'netbox-hedgehog developers'
+    base_url = 'hedgehog'
+    min_version = '4.7.0'
+    # Every tunable, documented in README.md ("Configuration"). Override under PLUGINS_CONFIG['netbox_hedgehog'].
+    default_settings = {
+        # Kubernetes API calls (seconds).
+        'kubernetes_connect_timeout': 5,
+        'kubernetes_read_timeout': 30,
+        # Objects requested per page when listing a kind.
+        'kubernetes_page_size': 500,
+        # Sync run records kept per fabric; older ones are pruned after each run.
+        'sync_run_retention': 100,
+        # Names of changed objects stored per run record.
+        'sync_changed_names_cap': 200,
+        # Scheduler process.
+        'scheduler_thread_pool_size': 4,
+        'scheduler_poll_interval': 5,
+        'scheduler_reconcile_interval': 300,
+        'scheduler_heartbeat_interval': 5,
+        'scheduler_heartbeat_timeout': 30,
+        'scheduler_shutdown_grace_period': 30,
+    }
+
+    def ready(self):
+        super().ready()
+        from . import signals  # noqa: F401
+
+
+config = HedgehogConfig

@@ -1,0 +1,3 @@
+from .fabric import *
+from .runs import *
+from .scheduling import *

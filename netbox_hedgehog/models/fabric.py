@@ -1,0 +1,111 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from netbox.models import PrimaryModel
+
+from ..choices import SyncStatusChoices
+from ..validators import (
+    kubernetes_namespace_validator,
+    kubernetes_server_validator,
+    sync_interval_validators,
+    validate_ca_certificate,
+    validate_kubeconfig,
+)
+
+__all__ = ('HedgehogFabric',)
+
+
+class HedgehogFabric(PrimaryModel):
+    """A Hedgehog fabric: where its Kubernetes API is, how often to mirror it, and how the last sync went."""
+
+    name = models.CharField(verbose_name=_('name'), max_length=100, unique=True)
+
+    # Connection. The token and the kubeconfig are secrets: forms, the REST API and GraphQL never return them.
+    kubernetes_server = models.CharField(
+        verbose_name=_('Kubernetes API server'),
+        max_length=255,
+        blank=True,
+        validators=[kubernetes_server_validator],
+        help_text=_('For example https://10.0.0.1:6443. Leave empty when a kubeconfig is given.'),
+    )
+    kubernetes_token = models.TextField(verbose_name=_('bearer token'), blank=True)
+    kubernetes_ca_cert = models.TextField(
+        verbose_name=_('CA certificate'),
+        blank=True,
+        validators=[validate_ca_certificate],
+        help_text=_("PEM certificate of the CA that signed the API server's certificate"),
+    )
+    kubernetes_skip_tls_verify = models.BooleanField(
+        verbose_name=_('skip TLS verification'),
+        default=False,
+        help_text=_('Do not verify the API server certificate. Insecure: use only for lab fabrics.'),
+    )
+    kubeconfig = models.TextField(verbose_name=_('kubeconfig'), blank=True, validators=[validate_kubeconfig])
+    kubernetes_namespace = models.CharField(
+        verbose_name=_('namespace'),
+        max_length=63,
+        default='default',
+        validators=[kubernetes_namespace_validator],
+        help_text=_('Hedgehog keeps every fabric object in the "default" namespace.'),
+    )
+
+    # Sync settings.
+    sync_enabled = models.BooleanField(verbose_name=_('sync enabled'), default=True)
+    sync_interval = models.PositiveIntegerField(
+        verbose_name=_('sync interval'),
+        default=300,
+        validators=sync_interval_validators,
+        help_text=_('Seconds between syncs (5 to 604800)'),
+    )
+
+    # Sync state: written only by the sync machinery, never by users.
+    sync_status = models.CharField(
+        verbose_name=_('sync status'),
+        max_length=20,
+        choices=SyncStatusChoices,
+        default=SyncStatusChoices.NEVER_SYNCED,
+        editable=False,
+    )
+    last_sync = models.DateTimeField(
+        verbose_name=_('last sync'), null=True, blank=True, editable=False, help_text=_('Start of the latest attempt')
+    )
+    last_successful_sync = models.DateTimeField(
+        verbose_name=_('last successful sync'), null=True, blank=True, editable=False
+    )
+    sync_error = models.TextField(verbose_name=_('sync error'), blank=True, editable=False)
+
+    clone_fields = ('kubernetes_namespace', 'kubernetes_skip_tls_verify', 'sync_enabled', 'sync_interval')
+
+    class Meta:
+        ordering = ('name',)
+        verbose_name = _('fabric')
+        verbose_name_plural = _('fabrics')
+        permissions = [
+            ('sync', 'Run a sync or test the connection of a fabric'),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse('plugins:netbox_hedgehog:hedgehogfabric', args=[self.pk])
+
+    def get_sync_status_color(self):
+        return SyncStatusChoices.colors.get(self.sync_status)
+
+    @property
+    def has_connection(self):
+        """A fabric can be scheduled only once it says where its Kubernetes API is."""
+        return bool(self.kubernetes_server or self.kubeconfig)
+
+    @property
+    def is_schedulable(self):
+        return self.sync_enabled and self.has_connection
+
+    def clean(self):
+        super().clean()
+        if self.kubernetes_server and self.kubeconfig:
+            raise ValidationError(
+                {'kubeconfig': _('Give either a server URL with a token, or a kubeconfig, not both.')}
+            )

@@ -1,0 +1,59 @@
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from utilities.querysets import RestrictedQuerySet
+
+from ..choices import SyncOutcomeChoices, SyncTriggerChoices
+
+__all__ = ('SyncRun',)
+
+
+class SyncRun(models.Model):
+    """
+    The record of one sync attempt of one fabric.
+
+    A plugin model rather than NetBox's core.Job: runs are started by the plugin's own scheduler, not by RQ, and
+    users filter and compare them by fabric, trigger, outcome and per-kind counts, which core.Job keeps only as an
+    opaque blob.
+    """
+
+    fabric = models.ForeignKey(
+        to='netbox_hedgehog.HedgehogFabric', on_delete=models.CASCADE, related_name='sync_runs'
+    )
+    trigger = models.CharField(verbose_name=_('trigger'), max_length=20, choices=SyncTriggerChoices)
+    outcome = models.CharField(
+        verbose_name=_('outcome'), max_length=20, choices=SyncOutcomeChoices, default=SyncOutcomeChoices.RUNNING
+    )
+    started = models.DateTimeField(verbose_name=_('started'), db_index=True)
+    finished = models.DateTimeField(verbose_name=_('finished'), null=True, blank=True)
+    duration = models.FloatField(verbose_name=_('duration (s)'), null=True, blank=True)
+    # {kind: {"created": n, "updated": n, "deleted": n, "unchanged": n}}
+    counts = models.JSONField(verbose_name=_('counts'), default=dict, blank=True)
+    # Kinds whose API group or resource the cluster does not serve.
+    not_installed = models.JSONField(verbose_name=_('not installed'), default=list, blank=True)
+    # {kind: {"created": [names], "updated": [...], "deleted": [...]}}, capped by sync_changed_names_cap.
+    changes = models.JSONField(verbose_name=_('changes'), default=dict, blank=True)
+    # [{"kind": ..., "name": ..., "message": ...}] in words a network engineer understands.
+    errors = models.JSONField(verbose_name=_('errors'), default=list, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ('-started', '-pk')
+        verbose_name = _('sync run')
+        verbose_name_plural = _('sync runs')
+        indexes = [
+            models.Index(fields=['fabric', '-started'], name='netbox_hedg_run_fabric'),
+        ]
+
+    def __str__(self):
+        return f'{self.fabric} @ {self.started:%Y-%m-%d %H:%M:%S}'
+
+    def get_absolute_url(self):
+        return reverse('plugins:netbox_hedgehog:syncrun', args=[self.pk])
+
+    def get_outcome_color(self):
+        return SyncOutcomeChoices.colors.get(self.outcome)
+
+    def get_trigger_color(self):
+        return SyncTriggerChoices.colors.get(self.trigger)

@@ -1,0 +1,1 @@
+"""The Hedgehog scheduler service: APScheduler hosting one sync job per fabric (see README)."""
