@@ -1,0 +1,107 @@
+"""A sync attempt's life cycle: lock, fabric state, run record, pruning. The mirroring itself is in engine.py."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from netbox.plugins import get_plugin_config
+
+from ..choices import SyncOutcomeChoices, SyncStatusChoices
+from ..models import HedgehogFabric, SyncRun
+from .lock import fabric_sync_lock, is_sync_running
+
+logger = logging.getLogger('netbox_hedgehog.sync')
+
+INTERRUPTED_MESSAGE = 'interrupted: scheduler stopped during sync'
+
+
+def sync_fabric(fabric_id, trigger):
+    """
+    Run one sync of a fabric and return its SyncRun.
+
+    Raises SyncAlreadyRunning at once (without waiting) when another sync of the fabric is in progress, and
+    HedgehogFabric.DoesNotExist when the fabric is gone.
+    """
+    from .engine import mirror_fabric
+
+    fabric = HedgehogFabric.objects.get(pk=fabric_id)
+    with fabric_sync_lock(fabric.pk):
+        started = timezone.now()
+        run = SyncRun.objects.create(fabric=fabric, trigger=trigger, started=started)
+        # update() rather than save(): sync state is not a user change, so no change log entry and no notice.
+        HedgehogFabric.objects.filter(pk=fabric.pk).update(sync_status=SyncStatusChoices.SYNCING, last_sync=started)
+        logger.info('Sync of fabric %s started (run %s, %s)', fabric.name, run.pk, trigger)
+        try:
+            mirror_fabric(fabric, run)
+        except Exception as exc:
+            logger.exception('Sync of fabric %s failed', fabric.name)
+            run.outcome = SyncOutcomeChoices.FAILED
+            run.errors = [*run.errors, {'kind': '', 'name': '', 'message': f'{type(exc).__name__}: {exc}'}]
+        finish_run(fabric, run)
+    return run
+
+
+def finish_run(fabric, run):
+    """Stamp the run's end and carry its outcome onto the fabric."""
+    run.finished = timezone.now()
+    run.duration = (run.finished - run.started).total_seconds()
+    if run.outcome == SyncOutcomeChoices.RUNNING:
+        run.outcome = SyncOutcomeChoices.PARTIAL if run.errors else SyncOutcomeChoices.SUCCESS
+    with transaction.atomic():
+        run.save()
+        if run.outcome == SyncOutcomeChoices.SUCCESS:
+            HedgehogFabric.objects.filter(pk=fabric.pk).update(
+                sync_status=SyncStatusChoices.IN_SYNC, last_successful_sync=run.started, sync_error=''
+            )
+        else:
+            HedgehogFabric.objects.filter(pk=fabric.pk).update(
+                sync_status=SyncStatusChoices.ERROR, sync_error=summarize_errors(run.errors)
+            )
+    prune_runs(fabric)
+    logger.info(
+        'Sync of fabric %s finished: %s in %.2f s (run %s)', fabric.name, run.outcome, run.duration, run.pk
+    )
+
+
+def summarize_errors(errors):
+    lines = []
+    for error in errors:
+        subject = '/'.join(part for part in (error.get('kind'), error.get('name')) if part)
+        lines.append(f'{subject}: {error["message"]}' if subject else error['message'])
+    return '\n'.join(lines)
+
+
+def prune_runs(fabric):
+    keep = get_plugin_config('netbox_hedgehog', 'sync_run_retention')
+    stale = SyncRun.objects.filter(fabric=fabric).order_by('-started', '-pk').values_list('pk', flat=True)[keep:]
+    SyncRun.objects.filter(pk__in=list(stale)).delete()
+
+
+def recover_interrupted_syncs():
+    """
+    Mark runs and fabrics left "syncing" by a process that died as interrupted errors.
+
+    A fabric whose lock is still held is being synced by a live process and is left alone.
+    Returns the number of runs marked.
+    """
+    marked = 0
+    stuck = SyncRun.objects.filter(outcome=SyncOutcomeChoices.RUNNING).select_related('fabric')
+    stuck_fabric_ids = set(stuck.values_list('fabric_id', flat=True)) | set(
+        HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).values_list('pk', flat=True)
+    )
+    for fabric_id in stuck_fabric_ids:
+        if is_sync_running(fabric_id):
+            continue
+        now = timezone.now()
+        with transaction.atomic():
+            for run in stuck.filter(fabric_id=fabric_id):
+                run.outcome = SyncOutcomeChoices.INTERRUPTED
+                run.finished = now
+                run.duration = (now - run.started).total_seconds()
+                run.errors = [*run.errors, {'kind': '', 'name': '', 'message': INTERRUPTED_MESSAGE}]
+                run.save()
+                marked += 1
+            HedgehogFabric.objects.filter(pk=fabric_id, sync_status=SyncStatusChoices.SYNCING).update(
+                sync_status=SyncStatusChoices.ERROR, sync_error=INTERRUPTED_MESSAGE
+            )
+    return marked
