@@ -1,0 +1,3 @@
+from .schema import schema
+
+__all__ = ('schema',)

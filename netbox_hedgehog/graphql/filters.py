@@ -1,0 +1,19 @@
+import strawberry_django
+from netbox.graphql.filters import PrimaryModelFilter, register_filter
+from strawberry_django import DatetimeFilterLookup, FilterLookup, StrFilterLookup
+
+from netbox_hedgehog import models
+
+__all__ = ('HedgehogFabricFilter',)
+
+
+@register_filter(models.HedgehogFabric, lookups=True)
+class HedgehogFabricFilter(PrimaryModelFilter):
+    name: StrFilterLookup | None = strawberry_django.filter_field()
+    kubernetes_server: StrFilterLookup | None = strawberry_django.filter_field()
+    kubernetes_namespace: StrFilterLookup | None = strawberry_django.filter_field()
+    sync_enabled: FilterLookup[bool] | None = strawberry_django.filter_field()
+    sync_interval: FilterLookup[int] | None = strawberry_django.filter_field()
+    sync_status: StrFilterLookup | None = strawberry_django.filter_field()
+    last_sync: DatetimeFilterLookup | None = strawberry_django.filter_field()
+    last_successful_sync: DatetimeFilterLookup | None = strawberry_django.filter_field()
