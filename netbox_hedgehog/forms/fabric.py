@@ -45,6 +45,12 @@ class HedgehogFabricForm(PrimaryModelForm):
         widget=forms.Textarea(attrs={'rows': 4, 'class': 'font-monospace'}),
         help_text=_("PEM certificate of the CA that signed the API server's certificate"),
     )
+    sync_interval = forms.IntegerField(
+        label=_('Sync interval'),
+        initial=300,
+        validators=sync_interval_validators,
+        help_text=_('Seconds between syncs ({min} to {max})').format(min=SYNC_INTERVAL_MIN, max=SYNC_INTERVAL_MAX),
+    )
     comments = CommentField()
 
     fieldsets = (
@@ -92,8 +98,6 @@ class HedgehogFabricBulkEditForm(PrimaryModelBulkEditForm):
     sync_interval = forms.IntegerField(
         label=_('Sync interval (s)'),
         required=False,
-        min_value=SYNC_INTERVAL_MIN,
-        max_value=SYNC_INTERVAL_MAX,
         validators=sync_interval_validators,
     )
     kubernetes_skip_tls_verify = forms.NullBooleanField(
