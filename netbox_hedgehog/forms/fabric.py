@@ -73,10 +73,13 @@ class HedgehogFabricForm(PrimaryModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field_name in SECRET_FIELDS:
+        for field_name, clear_field in SECRET_FIELDS.items():
             self.initial.pop(field_name, None)
             if self.instance.pk and getattr(self.instance, field_name):
                 self.fields[field_name].widget.attrs['placeholder'] = _('(set; leave empty to keep)')
+            else:
+                # Nothing stored, nothing to clear.
+                self.fields[clear_field].widget = forms.HiddenInput()
 
     def _post_clean(self):
         # Put back stored secrets that were left empty, before the model (and its validators) sees the instance.
