@@ -233,3 +233,23 @@ class TestGraphQL:
         body = self.query(client, '{ hedgehog_fabric_list { name kubernetes_token } }')
         assert 'errors' in body
         assert TOKEN not in json.dumps(body)
+
+
+@pytest.mark.django_db
+class TestChangeLogCensorsSecrets:
+    """The change log, and everything built on NetBox's object serialization, never holds a secret."""
+
+    def test_create_and_rotate_token(self, make_user, api_client_for):
+        client = api_client_for(make_user('auditor', *ALL, 'core.view_objectchange'))
+        response = client.post(LIST_URL, {'name': 'audited', 'kubernetes_token': TOKEN}, format='json')
+        pk = response.json()['id']
+        client.patch(detail_url(pk), {'kubernetes_token': 'rotated-secret-value'}, format='json')
+        client.patch(detail_url(pk), {'kubeconfig': '', 'kubernetes_server': '', 'description': 'x'}, format='json')
+
+        changes = client.get('/api/core/object-changes/?changed_object_type=netbox_hedgehog.hedgehogfabric').json()
+        text = json.dumps(changes)
+        assert changes['count'] == 3
+        assert TOKEN not in text
+        assert 'rotated-secret-value' not in text
+        tokens = [c['postchange_data']['kubernetes_token'] for c in reversed(changes['results'])]
+        assert tokens == ['********', '***CHANGED***', '********']

@@ -94,6 +94,17 @@ class TestForm:
         assert fabric.kubernetes_token == TOKEN
         assert fabric.sync_interval == 60
 
+    def test_change_log_pages_never_show_token(self, make_user):
+        client = client_for(make_user('auditor', *ALL, 'core.view_objectchange'))
+        client.post(f'{BASE}add/', form_data())
+        fabric = HedgehogFabric.objects.get(name='ui-fabric')
+        client.post(f'{BASE}{fabric.pk}/edit/', form_data(kubernetes_token='second-secret-token'))
+        for url in (f'{BASE}{fabric.pk}/changelog/', '/core/changelog/'):
+            html = client.get(url).content.decode()
+            assert 'ui-fabric' in html
+            assert TOKEN not in html
+            assert 'second-secret-token' not in html
+
     def test_edit_with_empty_token_keeps_it(self, operator, stored):
         response = operator.post(
             f'{BASE}{stored.pk}/edit/', form_data(name='lab-fabric', kubernetes_token='', sync_interval='30')

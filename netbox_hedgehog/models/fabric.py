@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from netbox.constants import CENSOR_TOKEN, CENSOR_TOKEN_CHANGED
 from netbox.models import PrimaryModel
 
 from ..choices import SyncStatusChoices
@@ -14,6 +15,9 @@ from ..validators import (
 )
 
 __all__ = ('HedgehogFabric',)
+
+# Write-only fields: censored wherever NetBox serializes the object (change log, event rules, webhooks).
+SECRET_FIELDS = ('kubernetes_token', 'kubeconfig')
 
 
 class HedgehogFabric(PrimaryModel):
@@ -109,3 +113,28 @@ class HedgehogFabric(PrimaryModel):
             raise ValidationError(
                 {'kubeconfig': _('Give either a server URL with a token, or a kubeconfig, not both.')}
             )
+
+    def serialize_object(self, exclude=None):
+        data = super().serialize_object(exclude=exclude)
+        for field_name in SECRET_FIELDS:
+            if data.get(field_name):
+                data[field_name] = CENSOR_TOKEN
+        return data
+
+    def snapshot(self):
+        super().snapshot()
+        # Kept in memory only, to tell the change log that a secret was replaced without recording either value.
+        self._prechange_secrets = {field_name: getattr(self, field_name) for field_name in SECRET_FIELDS}
+
+    snapshot.alters_data = True
+
+    def to_objectchange(self, action):
+        objectchange = super().to_objectchange(action)
+        before = getattr(self, '_prechange_secrets', None)
+        if before is not None and objectchange.postchange_data:
+            for field_name in SECRET_FIELDS:
+                if getattr(self, field_name) and getattr(self, field_name) != before[field_name]:
+                    objectchange.postchange_data[field_name] = CENSOR_TOKEN_CHANGED
+        return objectchange
+
+    to_objectchange.alters_data = True
