@@ -34,6 +34,8 @@ class HedgehogConfig(PluginConfig):
         'scheduler_heartbeat_interval': 5,
         'scheduler_heartbeat_timeout': 30,
         'scheduler_shutdown_grace_period': 30,
+        # False: no LISTEN, notices are only polled (for poolers such as PgBouncer in transaction mode).
+        'scheduler_listen': True,
     }
 
     def ready(self):

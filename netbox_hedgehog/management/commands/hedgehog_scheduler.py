@@ -1,0 +1,45 @@
+import logging
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from scheduler_worker.check import check_health
+from scheduler_worker.config import SchedulerSettings
+from scheduler_worker.engine import APPLICATION_NAME
+
+
+class Command(BaseCommand):
+    help = 'Run the Hedgehog fabric sync scheduler (one leader, any number of standbys), or check its health.'
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            '--check',
+            action='store_true',
+            help='Exit 0 if a scheduler leader has a fresh heartbeat, otherwise print why not and exit 1.',
+        )
+
+    def handle(self, *args, **options):
+        if options['check']:
+            healthy, message = check_health()
+            if not healthy:
+                self.stderr.write(message)
+                sys.exit(1)
+            self.stdout.write(message)
+            return
+
+        # Label this process's Django sessions too, so every scheduler session is recognizable in pg_stat_activity.
+        settings.DATABASES['default'].setdefault('OPTIONS', {}).setdefault(
+            'application_name', f'{APPLICATION_NAME} django'
+        )
+
+        from scheduler_worker.service import SchedulerService
+
+        cut_off = SchedulerService(SchedulerSettings.from_plugin_config()).run()
+        if cut_off:
+            # Threads of cut-off syncs cannot be stopped, and the interpreter would wait for them at exit.
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)

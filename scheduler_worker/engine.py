@@ -1,0 +1,61 @@
+"""Database connections of the scheduler that Django does not manage, all built from DATABASES['default'].
+
+Django turns DATABASES (host, port, user, password, name and OPTIONS such as sslmode) into psycopg keyword
+arguments; reusing that here means the job store, the leader lock and the LISTEN connection reach the same
+database in exactly the same way as NetBox itself.
+"""
+
+import psycopg
+from django.db import connections
+from sqlalchemy import create_engine
+
+__all__ = ('APPLICATION_NAME', 'connect', 'connection_params', 'create_job_store_engine')
+
+# Shown in pg_stat_activity, so an operator can tell the scheduler's sessions apart.
+APPLICATION_NAME = 'hedgehog_scheduler'
+
+# Django-only connection arguments that libpq does not understand.
+DJANGO_ONLY_PARAMS = ('context', 'cursor_factory', 'prepare_threshold')
+
+# A dead peer must be noticed in seconds, not after the kernel's default two hours of TCP silence.
+DEDICATED_CONNECTION_DEFAULTS = {
+    'connect_timeout': 5,
+    'keepalives': 1,
+    'keepalives_idle': 5,
+    'keepalives_interval': 2,
+    'keepalives_count': 3,
+}
+
+
+def connection_params(purpose):
+    params = connections['default'].get_connection_params()
+    for name in DJANGO_ONLY_PARAMS:
+        params.pop(name, None)
+    params['application_name'] = f'{APPLICATION_NAME} {purpose}'
+    for name, value in DEDICATED_CONNECTION_DEFAULTS.items():
+        params.setdefault(name, value)
+    return params
+
+
+def connect(purpose):
+    """A dedicated autocommit psycopg connection outside Django's and SQLAlchemy's pools."""
+    return psycopg.connect(**connection_params(purpose), autocommit=True)
+
+
+def create_job_store_engine(thread_pool_size):
+    """
+    The SQLAlchemy engine of the job store.
+
+    Only APScheduler's own thread and the service's main thread use it (sync threads work through Django), so
+    two pooled connections suffice; the overflow covers a burst of job listings. pool_pre_ping replaces a
+    connection that PostgreSQL dropped (restart, pg_terminate_backend) instead of failing the next query.
+    """
+    params = connection_params('job store')
+    return create_engine(
+        'postgresql+psycopg://',
+        creator=lambda: psycopg.connect(**params),
+        pool_size=2,
+        max_overflow=thread_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+    )

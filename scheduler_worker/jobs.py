@@ -1,0 +1,170 @@
+"""
+What runs when a job fires: one sync of one fabric.
+
+Jobs in the store reference the two module-level functions below by name with the fabric's primary key as the
+only argument, so a stored job stays restorable for as long as these names exist. Every run goes through
+`dispatch_sync`, the one place that hands the work to the sync engine; handing it to NetBox's RQ workers
+instead would change only that function.
+"""
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+
+from django.db import close_old_connections
+
+from netbox_hedgehog.choices import SyncTriggerChoices
+from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
+
+__all__ = (
+    'REQUESTED_JOB_PREFIX',
+    'SCHEDULED_JOB_PREFIX',
+    'dispatch_sync',
+    'parse_job_id',
+    'requested_job_id',
+    'run_requested_sync',
+    'run_scheduled_sync',
+    'runs',
+    'scheduled_job_id',
+)
+
+logger = logging.getLogger('scheduler_worker.jobs')
+
+SCHEDULED_JOB_PREFIX = 'fabric-sync:'
+REQUESTED_JOB_PREFIX = 'fabric-sync-now:'
+
+# How often a "sync now" that found another process syncing the fabric tries again.
+BUSY_RETRY_SECONDS = 1
+
+
+def scheduled_job_id(fabric_id):
+    return f'{SCHEDULED_JOB_PREFIX}{fabric_id}'
+
+
+def requested_job_id(fabric_id):
+    return f'{REQUESTED_JOB_PREFIX}{fabric_id}'
+
+
+def parse_job_id(job_id):
+    """Return (prefix, fabric_id) for one of our job ids, or (None, None) for anything else."""
+    for prefix in (SCHEDULED_JOB_PREFIX, REQUESTED_JOB_PREFIX):
+        if job_id.startswith(prefix) and job_id[len(prefix):].isdigit():
+            return prefix, int(job_id[len(prefix):])
+    return None, None
+
+
+class RunRegistry:
+    """
+    The process-wide state every run consults: may runs start, which fabrics are syncing right now, and one
+    turn-taking lock per fabric.
+
+    The per-fabric lock makes a "sync now" and a scheduled run of the same fabric take turns: whichever comes
+    second waits for the first to finish and then runs, so neither is lost, duplicated or overlapped.
+    """
+
+    def __init__(self):
+        self.stopping = threading.Event()
+        self.may_start = lambda: False
+        self._turns = {}
+        self._turns_guard = threading.Lock()
+        self._running = {}
+        self._changed = threading.Condition()
+
+    def turn(self, fabric_id):
+        with self._turns_guard:
+            return self._turns.setdefault(fabric_id, threading.Lock())
+
+    @contextmanager
+    def running(self, fabric_id, trigger):
+        with self._changed:
+            self._running[fabric_id] = trigger
+        try:
+            yield
+        finally:
+            with self._changed:
+                del self._running[fabric_id]
+                self._changed.notify_all()
+
+    def running_fabrics(self):
+        with self._changed:
+            return dict(self._running)
+
+    def wait_until_idle(self, timeout):
+        """Wait up to `timeout` seconds for running syncs to finish; return the fabric ids still running."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._running and (remaining := deadline - time.monotonic()) > 0:
+                self._changed.wait(remaining)
+            return set(self._running)
+
+
+runs = RunRegistry()
+
+
+def run_scheduled_sync(fabric_id):
+    run_sync(fabric_id, SyncTriggerChoices.SCHEDULED)
+
+
+def run_requested_sync(fabric_id):
+    run_sync(fabric_id, SyncTriggerChoices.MANUAL)
+
+
+def run_sync(fabric_id, trigger):
+    turn = runs.turn(fabric_id)
+    while not turn.acquire(timeout=1):
+        if runs.stopping.is_set():
+            logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
+            return
+    try:
+        if runs.stopping.is_set():
+            logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
+            return
+        # Checked at the last moment: a run must not start once this process is no longer the leader.
+        if not runs.may_start():
+            logger.warning('Run of fabric %s (%s) not started: this scheduler is not leading', fabric_id, trigger)
+            return
+        with runs.running(fabric_id, trigger):
+            close_old_connections()
+            try:
+                run_when_free(fabric_id, trigger)
+            finally:
+                close_old_connections()
+    finally:
+        turn.release()
+
+
+def run_when_free(fabric_id, trigger):
+    started = time.monotonic()
+    logger.info('Run of fabric %s started (%s)', fabric_id, trigger)
+    while True:
+        try:
+            run = dispatch_sync(fabric_id, trigger)
+        except HedgehogFabric.DoesNotExist:
+            logger.info('Run of fabric %s skipped: the fabric no longer exists', fabric_id)
+            return
+        except SyncAlreadyRunning:
+            # Another process (a former leader, `netbox hedgehog_sync`) is syncing this fabric. That sync covers a
+            # scheduled slot; an explicit request still deserves its own run once the other one is done.
+            if trigger != SyncTriggerChoices.MANUAL:
+                logger.warning('Run of fabric %s (%s) skipped: another process is syncing it', fabric_id, trigger)
+                return
+            if runs.stopping.wait(BUSY_RETRY_SECONDS):
+                logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
+                return
+            close_old_connections()
+            continue
+        except Exception:
+            logger.exception('Run of fabric %s (%s) failed before a run record was written', fabric_id, trigger)
+            return
+        logger.info(
+            'Run of fabric %s finished: %s in %.2f s (run %s, %s)',
+            fabric_id, run.outcome, time.monotonic() - started, run.pk, trigger,
+        )
+        return
+
+
+def dispatch_sync(fabric_id, trigger):
+    """The seam between the clock and the work: today the sync runs in this thread."""
+    return sync_fabric(fabric_id, trigger)

@@ -1,0 +1,206 @@
+"""
+Deriving the job store from the fabric rows, which are the truth.
+
+`JobKeeper.apply_fabric()` brings one fabric's job in line with its row (used for each notice);
+`JobKeeper.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
+Both are idempotent: applying the same fabric twice changes nothing the second time.
+"""
+
+import logging
+from datetime import UTC, timedelta
+
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from django.utils import timezone
+
+from netbox_hedgehog.models import HedgehogFabric
+
+from .jobs import (
+    REQUESTED_JOB_PREFIX,
+    SCHEDULED_JOB_PREFIX,
+    parse_job_id,
+    requested_job_id,
+    run_requested_sync,
+    run_scheduled_sync,
+    scheduled_job_id,
+)
+
+__all__ = ('JobKeeper', 'first_run_time', 'misfire_grace_time')
+
+logger = logging.getLogger('scheduler_worker.reconcile')
+
+# The fabric columns the schedule depends on; a full reconcile reads only these.
+SCHEDULE_FIELDS = ('pk', 'name', 'sync_enabled', 'sync_interval', 'kubernetes_server', 'kubeconfig', 'last_sync')
+
+
+def first_run_time(fabric, now):
+    """Never synced: now. Otherwise one interval after the latest attempt started, or now if that has passed."""
+    if fabric.last_sync is None:
+        return now
+    return max(fabric.last_sync + timedelta(seconds=fabric.sync_interval), now)
+
+
+def misfire_grace_time(interval):
+    """
+    A run may start up to one interval late (a busy thread pool, a slow restart) and still counts.
+
+    Any later and the next slot is due anyway; coalescing then runs the fabric once rather than twice.
+    """
+    return interval
+
+
+def job_interval(job):
+    return int(job.trigger.interval.total_seconds())
+
+
+def unschedulable_reason(fabric):
+    if fabric is None:
+        return 'fabric deleted'
+    if not fabric.sync_enabled:
+        return 'sync disabled'
+    return 'no connection configured'
+
+
+class JobKeeper:
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def apply_fabric(self, fabric_id):
+        """Re-read one fabric and add, change or remove its job to match."""
+        fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
+        job = self.scheduler.get_job(scheduled_job_id(fabric_id))
+        if fabric is None:
+            self.remove(requested_job_id(fabric_id), 'fabric deleted')
+        return self.fit(fabric_id, fabric, job)
+
+    def fit(self, fabric_id, fabric, job):
+        """Return what was done: 'added', 'changed', 'removed' or None."""
+        if fabric is None or not fabric.is_schedulable:
+            if job is not None and self.remove(job.id, unschedulable_reason(fabric)):
+                return 'removed'
+            return None
+        if job is None:
+            return self.add(fabric)
+        return self.update(fabric, job)
+
+    def add(self, fabric):
+        now = timezone.now()
+        next_run = first_run_time(fabric, now)
+        try:
+            self.scheduler.add_job(
+                run_scheduled_sync,
+                trigger=IntervalTrigger(seconds=fabric.sync_interval, start_date=next_run, timezone=UTC),
+                args=(fabric.pk,),
+                id=scheduled_job_id(fabric.pk),
+                name=f'Sync fabric {fabric.name}',
+                next_run_time=next_run,
+                misfire_grace_time=misfire_grace_time(fabric.sync_interval),
+            )
+        except ConflictingIdError:
+            # Added meanwhile (a notice and a reconcile racing); fit the existing job instead.
+            return self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk)))
+        logger.info(
+            'Added job %s for fabric %s: every %d s, first run %s',
+            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, describe_time(next_run, now),
+        )
+        return 'added'
+
+    def update(self, fabric, job):
+        if job_interval(job) != fabric.sync_interval:
+            # An interval edit restarts the phase from the latest attempt, not from the edit.
+            now = timezone.now()
+            next_run = first_run_time(fabric, now)
+            self.scheduler.modify_job(
+                job.id,
+                trigger=IntervalTrigger(seconds=fabric.sync_interval, start_date=next_run, timezone=UTC),
+                next_run_time=next_run,
+                misfire_grace_time=misfire_grace_time(fabric.sync_interval),
+                name=f'Sync fabric {fabric.name}',
+            )
+            logger.info(
+                'Changed job %s for fabric %s: every %d s (was %d s), next run %s',
+                job.id, fabric.name, fabric.sync_interval, job_interval(job), describe_time(next_run, now),
+            )
+            return 'changed'
+        if job.name != f'Sync fabric {fabric.name}':
+            # A rename keeps the schedule; only the label in logs and listings follows.
+            self.scheduler.modify_job(job.id, name=f'Sync fabric {fabric.name}')
+            logger.info('Changed job %s: fabric renamed to %s', job.id, fabric.name)
+            return 'changed'
+        return None
+
+    def remove(self, job_id, reason):
+        try:
+            self.scheduler.remove_job(job_id)
+        except JobLookupError:
+            return False
+        logger.info('Removed job %s (%s)', job_id, reason)
+        return True
+
+    def request_run(self, fabric_id):
+        """
+        Queue one immediate "sync now" as a one-off job in the persistent store.
+
+        A request still pending (not yet started) already covers a new one, so it is merged. A request made while
+        the fabric is syncing gets its own run after that sync (see jobs.RunRegistry).
+        """
+        fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
+        if fabric is None or not fabric.has_connection:
+            logger.info('Sync now of fabric %s ignored: %s', fabric_id, unschedulable_reason(fabric))
+            return False
+        job_id = requested_job_id(fabric_id)
+        if self.scheduler.get_job(job_id) is not None:
+            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
+            return False
+        now = timezone.now()
+        try:
+            self.scheduler.add_job(
+                run_requested_sync,
+                trigger=DateTrigger(run_date=now, timezone=UTC),
+                args=(fabric_id,),
+                id=job_id,
+                name=f'Sync fabric {fabric.name} now',
+                next_run_time=now,
+                # However late it gets to run (a restart in between), an explicit request is honoured once.
+                misfire_grace_time=None,
+                # One may run while the next one waits for its turn; see RunRegistry.
+                max_instances=2,
+            )
+        except ConflictingIdError:
+            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
+            return False
+        logger.info('Added job %s: sync fabric %s now', job_id, fabric.name)
+        return True
+
+    def reconcile_all(self):
+        """Make the job store match every fabric row: add missing jobs, remove orphans, fix intervals."""
+        fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
+        scheduled = {}
+        counts = {'added': 0, 'changed': 0, 'removed': 0}
+        for job in self.scheduler.get_jobs():
+            prefix, fabric_id = parse_job_id(job.id)
+            if prefix == SCHEDULED_JOB_PREFIX:
+                scheduled[fabric_id] = job
+            elif prefix == REQUESTED_JOB_PREFIX:
+                if fabric_id not in fabrics and self.remove(job.id, 'fabric deleted'):
+                    counts['removed'] += 1
+            elif self.remove(job.id, 'not a fabric job'):
+                logger.warning('Job %s in the job store belongs to no fabric; removed it', job.id)
+                counts['removed'] += 1
+        for fabric_id in scheduled.keys() | fabrics.keys():
+            action = self.fit(fabric_id, fabrics.get(fabric_id), scheduled.get(fabric_id))
+            if action:
+                counts[action] += 1
+        kept = sum(1 for fabric in fabrics.values() if fabric.is_schedulable) - counts['added'] - counts['changed']
+        logger.info(
+            'Reconciled %d fabrics with the job store: %d added, %d changed, %d removed, %d unchanged',
+            len(fabrics), counts['added'], counts['changed'], counts['removed'], kept,
+        )
+        return counts
+
+
+def describe_time(when, now):
+    delay = (when - now).total_seconds()
+    stamp = when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')
+    return 'now' if delay <= 0 else f'at {stamp} (in {delay:.0f} s)'

@@ -1,0 +1,229 @@
+"""
+The scheduler process: contend for leadership, and while leading keep the job store in step and run the jobs.
+
+Leading goes: start APScheduler paused -> recover syncs a dead process left "syncing" -> reconcile every fabric
+against the job store -> apply pending notices -> resume. Then, until stopped or until the leader lock is lost,
+one loop applies notices (woken by NOTIFY, polling as the fallback), reconciles periodically and beats.
+"""
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from django.db import DatabaseError, close_old_connections
+
+from netbox_hedgehog import __version__
+from netbox_hedgehog.choices import SchedulerRoleChoices
+from netbox_hedgehog.sync import recover_interrupted_syncs
+
+from .engine import create_job_store_engine
+from .heartbeat import Heartbeat
+from .jobs import parse_job_id, runs
+from .leader import LeaderLock
+from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
+from .reconcile import JobKeeper
+from .recovery import mark_cut_off
+from .store import FabricJobStore
+
+__all__ = ('SchedulerService',)
+
+logger = logging.getLogger('scheduler_worker.service')
+
+# A standby asks for the lock this often, so it takes over within seconds of the leader dying.
+STANDBY_RETRY_SECONDS = 1
+# The leader verifies its lock connection at least this often.
+LEADER_CHECK_SECONDS = 1
+
+
+class SchedulerService:
+    def __init__(self, settings):
+        self.settings = settings
+        self.stopping = runs.stopping
+        self.leader = LeaderLock()
+        self.heartbeat = Heartbeat()
+        self.engine = None
+        self.store = None
+        self.next_beat = 0
+        self.unrestorable = set()
+        self.unrestorable_guard = threading.Lock()
+
+    def run(self):
+        """Run until SIGTERM or SIGINT; return the fabric ids whose syncs had to be cut off."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.request_stop)
+        logger.info(
+            'Scheduler starting on %s (pid %s, version %s, %d sync threads)',
+            self.heartbeat.hostname, self.heartbeat.pid, __version__, self.settings.thread_pool_size,
+        )
+        self.engine = create_job_store_engine(self.settings.thread_pool_size)
+        runs.may_start = self.leader.confirm
+        cut_off = set()
+        standby_logged = False
+        try:
+            while not self.stopping.is_set():
+                if self.leader.try_acquire():
+                    standby_logged = False
+                    cut_off |= self.lead()
+                    continue
+                if not standby_logged and self.leader.connect_error is None:
+                    logger.info('Standby: another scheduler holds the leadership; waiting to take over')
+                    standby_logged = True
+                self.beat_when_due(SchedulerRoleChoices.STANDBY)
+                self.stopping.wait(STANDBY_RETRY_SECONDS)
+        finally:
+            self.finish()
+        return cut_off
+
+    def request_stop(self, signum, frame):
+        self.stopping.set()
+
+    def lead(self):
+        logger.info('Leadership acquired: this scheduler now runs the fabric syncs')
+        scheduler = self.build_scheduler()
+        keeper = JobKeeper(scheduler)
+        listener = NoticeListener(self.stopping) if self.settings.listen else None
+        try:
+            scheduler.start(paused=True)
+            self.heartbeat.beat(SchedulerRoleChoices.LEADER, self.store.count_jobs())
+            self.next_beat = time.monotonic() + self.settings.heartbeat_interval
+            self.heartbeat.retire_others()
+            recovered = recover_interrupted_syncs()
+            if recovered:
+                logger.warning('Marked %d sync run(s) left running by a stopped scheduler as interrupted', recovered)
+            keeper.reconcile_all()
+            apply_pending_notices(keeper)
+            scheduler.resume()
+            logger.info('Scheduling resumed')
+            self.keep_in_step(keeper, listener)
+        except Exception as exc:
+            logger.exception('Scheduling failed: %s; giving up leadership and starting over', exc)
+            self.stopping.wait(STANDBY_RETRY_SECONDS)
+        finally:
+            if scheduler.running:
+                scheduler.pause()
+            cut_off = self.drain() if self.stopping.is_set() else set()
+            if scheduler.running:
+                # Running syncs are not waited for here: drain() did that, or leadership is gone and they are on
+                # their own (the per-fabric sync lock keeps a new leader from overlapping them).
+                scheduler.shutdown(wait=False)
+            if listener is not None:
+                listener.close()
+            self.leader.release()
+            close_old_connections()
+        return cut_off
+
+    def build_scheduler(self):
+        self.store = FabricJobStore(self.engine, self.on_unrestorable)
+        scheduler = BackgroundScheduler(
+            jobstores={'default': self.store},
+            executors={'default': ThreadPoolExecutor(max_workers=self.settings.thread_pool_size)},
+            job_defaults={
+                'coalesce': True,
+                'max_instances': 1,
+                # Every fabric job sets its own grace of one interval (reconcile.misfire_grace_time); this is
+                # only the fallback, far above APScheduler's 1 s that would skip runs on any busy moment.
+                'misfire_grace_time': 300,
+            },
+            timezone=UTC,
+        )
+        scheduler.add_listener(self.on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        return scheduler
+
+    def keep_in_step(self, keeper, listener):
+        now = time.monotonic()
+        next_poll = now + self.settings.poll_interval
+        next_reconcile = now + self.settings.reconcile_interval
+        while not self.stopping.is_set():
+            if not self.leader.confirm():
+                keeper.scheduler.pause()
+                logger.error('Leadership lost: scheduling stopped')
+                return
+            timeout = min(next_poll, next_reconcile, self.next_beat) - time.monotonic()
+            timeout = min(max(timeout, 0), LEADER_CHECK_SECONDS)
+            if listener is not None:
+                notified = listener.wait(timeout)
+            else:
+                self.stopping.wait(timeout)
+                notified = False
+            now = time.monotonic()
+            if notified or now >= next_poll:
+                self.attempt('apply notices', apply_pending_notices, keeper)
+                next_poll = now + self.settings.poll_interval
+            if self.take_unrestorable() or now >= next_reconcile:
+                self.attempt('reconcile', keeper.reconcile_all)
+                self.attempt('prune notices', prune_processed_notices)
+                next_reconcile = now + self.settings.reconcile_interval
+            self.beat_when_due(SchedulerRoleChoices.LEADER)
+        logger.info('Stop requested: no new runs start from now on')
+
+    def drain(self):
+        """Let running syncs finish within the grace period; mark the rest interrupted."""
+        running = runs.running_fabrics()
+        if running:
+            logger.info(
+                'Waiting up to %s s for %d running sync(s) to finish: fabrics %s',
+                self.settings.shutdown_grace_period, len(running), ', '.join(map(str, sorted(running))),
+            )
+        deadline = time.monotonic() + self.settings.shutdown_grace_period
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not runs.wait_until_idle(min(remaining, self.settings.heartbeat_interval)):
+                return set()
+            self.beat_when_due(SchedulerRoleChoices.LEADER)
+        cut_off = runs.wait_until_idle(0)
+        if cut_off:
+            mark_cut_off(cut_off)
+        return cut_off
+
+    def attempt(self, what, step, *args):
+        """Run one step of the loop like a request: fresh connections, and a failure is logged, not fatal."""
+        close_old_connections()
+        try:
+            step(*args)
+        except DatabaseError as exc:
+            logger.warning('Could not %s (retrying): %s', what, exc)
+        except Exception:
+            logger.exception('Could not %s', what)
+        finally:
+            close_old_connections()
+
+    def beat_when_due(self, role):
+        if time.monotonic() < self.next_beat:
+            return
+        job_count = 0
+        if role == SchedulerRoleChoices.LEADER:
+            try:
+                job_count = self.store.count_jobs()
+            except Exception as exc:
+                logger.warning('Could not count the jobs for the heartbeat: %s', exc)
+        self.heartbeat.beat(role, job_count)
+        self.next_beat = time.monotonic() + self.settings.heartbeat_interval
+
+    def on_unrestorable(self, job_ids):
+        with self.unrestorable_guard:
+            self.unrestorable.update(job_ids)
+
+    def take_unrestorable(self):
+        with self.unrestorable_guard:
+            job_ids, self.unrestorable = self.unrestorable, set()
+        return job_ids
+
+    def on_job_event(self, event):
+        fabric_id = parse_job_id(event.job_id)[1]
+        if event.code == EVENT_JOB_MISSED:
+            logger.warning('Run of fabric %s missed: due at %s, too late to start', fabric_id, event.scheduled_run_time)
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            logger.warning('Run of fabric %s skipped: its previous run is still going', fabric_id)
+        else:
+            logger.error('Job %s raised %r', event.job_id, event.exception)
+
+    def finish(self):
+        self.heartbeat.beat(SchedulerRoleChoices.STOPPED)
+        self.leader.release()
+        if self.engine is not None:
+            self.engine.dispose()
+        logger.info('Scheduler stopped')
