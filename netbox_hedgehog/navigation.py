@@ -15,8 +15,24 @@ fabric_item = PluginMenuItem(
     ),
 )
 
+health_items = (
+    PluginMenuItem(
+        link='plugins:netbox_hedgehog:syncrun_list',
+        link_text=_('Sync runs'),
+        permissions=['netbox_hedgehog.view_syncrun'],
+    ),
+    PluginMenuItem(
+        link='plugins:netbox_hedgehog:scheduler',
+        link_text=_('Scheduler'),
+        permissions=['netbox_hedgehog.view_schedulerheartbeat'],
+    ),
+)
+
 menu = PluginMenu(
     label=_('Hedgehog'),
-    groups=((_('Fabrics'), (fabric_item,)),),
+    groups=(
+        (_('Fabrics'), (fabric_item,)),
+        (_('Health'), health_items),
+    ),
     icon_class='mdi mdi-hexagon-multiple-outline',
 )

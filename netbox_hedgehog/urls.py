@@ -1,9 +1,12 @@
 from django.urls import include, path
 from utilities.urls import get_model_urls
 
-from . import views  # noqa: F401  (registers the model views)
+from . import views
 
 urlpatterns = (
     path('fabrics/', include(get_model_urls('netbox_hedgehog', 'hedgehogfabric', detail=False))),
     path('fabrics/<int:pk>/', include(get_model_urls('netbox_hedgehog', 'hedgehogfabric'))),
+    path('sync-runs/', include(get_model_urls('netbox_hedgehog', 'syncrun', detail=False))),
+    path('sync-runs/<int:pk>/', include(get_model_urls('netbox_hedgehog', 'syncrun'))),
+    path('scheduler/', views.SchedulerView.as_view(), name='scheduler'),
 )

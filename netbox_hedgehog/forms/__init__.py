@@ -1,1 +1,2 @@
 from .fabric import *
+from .runs import *

@@ -1,1 +1,3 @@
 from .fabric import *
+from .runs import *
+from .scheduler import *

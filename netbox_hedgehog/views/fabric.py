@@ -1,8 +1,14 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
 from netbox.views import generic
-from utilities.views import register_model_view
+from netbox.views.generic.base import BaseObjectView
+from utilities.views import GetReturnURLMixin, register_model_view
 
 from .. import filtersets, forms, tables
-from ..models import HedgehogFabric
+from ..models import HedgehogFabric, SyncRun
+from ..permissions import may_act_on_fabric
+from ..scheduler_status import next_run
+from ..sync_requests import CannotSync, queue_sync
 
 __all__ = (
     'HedgehogFabricBulkDeleteView',
@@ -10,8 +16,24 @@ __all__ = (
     'HedgehogFabricDeleteView',
     'HedgehogFabricEditView',
     'HedgehogFabricListView',
+    'HedgehogFabricLiveView',
+    'HedgehogFabricSyncView',
     'HedgehogFabricView',
 )
+
+RECENT_RUNS = 10
+
+
+def live_context(request, fabric):
+    """What the fabric page refreshes while it is open: sync state, next run, recent runs and object counts."""
+    runs = SyncRun.objects.restrict(request.user, 'view').filter(fabric=fabric).select_related('fabric')
+    runs_table = tables.SyncRunTable(runs[:RECENT_RUNS], orderable=False, exclude=('fabric',))
+    runs_table.configure(request)
+    return {
+        'next_run': next_run(fabric),
+        'runs_table': runs_table,
+        'run_count': runs.count(),
+    }
 
 
 @register_model_view(HedgehogFabric, 'list', path='', detail=False)
@@ -20,11 +42,52 @@ class HedgehogFabricListView(generic.ObjectListView):
     filterset = filtersets.HedgehogFabricFilterSet
     filterset_form = forms.HedgehogFabricFilterForm
     table = tables.HedgehogFabricTable
+    template_name = 'netbox_hedgehog/object_list.html'
 
 
 @register_model_view(HedgehogFabric)
 class HedgehogFabricView(generic.ObjectView):
     queryset = HedgehogFabric.objects.all()
+
+    def get_extra_context(self, request, instance):
+        return {'may_act': may_act_on_fabric(request.user, instance), **live_context(request, instance)}
+
+
+@register_model_view(HedgehogFabric, 'live')
+class HedgehogFabricLiveView(generic.ObjectView):
+    """The live part of the fabric page alone, for HTMX to poll."""
+
+    queryset = HedgehogFabric.objects.all()
+    template_name = 'netbox_hedgehog/inc/fabric_live.html'
+
+    def get_extra_context(self, request, instance):
+        return live_context(request, instance)
+
+
+@register_model_view(HedgehogFabric, 'sync')
+class HedgehogFabricSyncView(GetReturnURLMixin, BaseObjectView):
+    """Sync now: queue one immediate run through the scheduler's notice table and return at once."""
+
+    queryset = HedgehogFabric.objects.all()
+
+    def has_permission(self):
+        # Model level first, as NetBox does: a user without any sync or change permission gets 403 outright.
+        return may_act_on_fabric(self.request.user)
+
+    def get(self, request, pk):
+        return redirect(get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk).get_absolute_url())
+
+    def post(self, request, pk):
+        fabric = get_object_or_404(self.queryset, pk=pk)
+        if not may_act_on_fabric(request.user, fabric):
+            return self.handle_no_permission()
+        try:
+            queued = queue_sync(fabric, request.user)
+        except CannotSync as exc:
+            messages.error(request, str(exc))
+        else:
+            (messages.success if queued.scheduler_running else messages.warning)(request, queued.message)
+        return redirect(self.get_return_url(request, fabric))
 
 
 @register_model_view(HedgehogFabric, 'add', detail=False)

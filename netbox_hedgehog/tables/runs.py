@@ -1,0 +1,50 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+from netbox.tables import NetBoxTable, columns
+
+from ..formatting import humanize_duration, shorten, summarize_changes
+from ..models import SyncRun
+
+__all__ = ('SyncRunTable',)
+
+
+class SyncRunTable(NetBoxTable):
+    id = tables.Column(verbose_name=_('Run'), linkify=True)
+    fabric = tables.Column(verbose_name=_('Fabric'), linkify=True)
+    trigger = columns.ChoiceFieldColumn(verbose_name=_('Trigger'))
+    outcome = columns.ChoiceFieldColumn(verbose_name=_('Outcome'))
+    started = columns.DateTimeColumn(verbose_name=_('Started'))
+    finished = columns.DateTimeColumn(verbose_name=_('Finished'))
+    duration = tables.Column(verbose_name=_('Duration'))
+    # An empty counts mapping still means something: the run changed nothing.
+    changes = tables.Column(verbose_name=_('Changes'), accessor='counts', orderable=False, empty_values=())
+    not_installed = tables.Column(verbose_name=_('Not installed'), orderable=False, empty_values=(None, []))
+    errors = tables.Column(verbose_name=_('Errors'), orderable=False, empty_values=(None, []))
+    # Runs are records of what happened: nothing to edit, only to look at.
+    actions = columns.ActionsColumn(actions=())
+
+    class Meta(NetBoxTable.Meta):
+        model = SyncRun
+        fields = (
+            'pk', 'id', 'fabric', 'trigger', 'outcome', 'started', 'finished', 'duration', 'changes',
+            'not_installed', 'errors',
+        )
+        default_columns = ('id', 'fabric', 'trigger', 'outcome', 'started', 'duration', 'changes', 'errors')
+
+    def render_duration(self, value):
+        return humanize_duration(value)
+
+    def render_changes(self, value):
+        return summarize_changes(value)
+
+    def render_not_installed(self, value):
+        return ', '.join(value)
+
+    def render_errors(self, value):
+        first = value[0]
+        subject = '/'.join(part for part in (first.get('kind'), first.get('name')) if part)
+        text = shorten(f'{subject}: {first["message"]}' if subject else first['message'])
+        return text if len(value) == 1 else _('{first} (and {more} more)').format(first=text, more=len(value) - 1)
+
+    def value_changes(self, value):
+        return summarize_changes(value)

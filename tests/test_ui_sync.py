@@ -1,0 +1,264 @@
+"""Fabric sync state, Sync now, run pages, scheduler page and banner, as a browser user sees them."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from netbox_hedgehog.choices import SchedulerNoticeActionChoices
+from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SchedulerNotice, SyncRun
+
+from .conftest import grant
+
+FABRICS = '/plugins/hedgehog/fabrics/'
+RUNS = '/plugins/hedgehog/sync-runs/'
+SCHEDULER = '/plugins/hedgehog/scheduler/'
+TOKEN = 'tok-live-5d2e-never-show-this'
+VIEW = (
+    'netbox_hedgehog.view_hedgehogfabric',
+    'netbox_hedgehog.view_syncrun',
+    'netbox_hedgehog.view_schedulerheartbeat',
+)
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def fabric(db):
+    return HedgehogFabric.objects.create(
+        name='live-fabric', kubernetes_server='https://10.0.0.7:6443', kubernetes_token=TOKEN, sync_interval=60
+    )
+
+
+@pytest.fixture
+def run(fabric):
+    started = timezone.now() - timedelta(minutes=3)
+    return SyncRun.objects.create(
+        fabric=fabric,
+        trigger='manual',
+        outcome='partial',
+        started=started,
+        finished=started + timedelta(seconds=2),
+        duration=2.0,
+        counts={'Switch': {'created': 3, 'updated': 1, 'deleted': 0, 'unchanged': 5}},
+        changes={'Switch': {'created': ['leaf-01', 'leaf-02', 'spine-01'], 'updated': ['leaf-03'], 'deleted': []}},
+        not_installed=['External'],
+        errors=[{'kind': 'VPC', 'name': '', 'message': 'listing VPC is forbidden (403)'}],
+    )
+
+
+@pytest.fixture
+def leader(db):
+    now = timezone.now()
+    return SchedulerHeartbeat.objects.create(
+        instance_id='leader-1', hostname='sched-host', pid=4242, role='leader', started=now - timedelta(hours=1),
+        last_beat=now, version='0.1.0', job_count=1,
+    )
+
+
+@pytest.fixture
+def viewer(make_user):
+    return client_for(make_user('viewer', *VIEW))
+
+
+@pytest.fixture
+def syncer(make_user):
+    return client_for(make_user('syncer', *VIEW, 'netbox_hedgehog.sync_hedgehogfabric'))
+
+
+@pytest.fixture
+def changer(make_user):
+    return client_for(make_user('changer', *VIEW, 'netbox_hedgehog.change_hedgehogfabric'))
+
+
+def sync_notices(fabric):
+    return SchedulerNotice.objects.filter(fabric_id=fabric.pk, action=SchedulerNoticeActionChoices.SYNC_NOW)
+
+
+@pytest.mark.django_db
+class TestFabricPage:
+    def test_detail_shows_sync_state_and_runs(self, viewer, fabric, run):
+        html = viewer.get(f'{FABRICS}{fabric.pk}/').content.decode()
+        for text in ('id="sync-card"', 'Never synced', '1 min', 'Run history', 'Partial', 'Manual',
+                     '3 created, 1 updated', 'listing VPC is forbidden', f'{RUNS}{run.pk}/', 'hx-trigger="every 5s"',
+                     'Next run', 'scheduler never ran'):
+            assert text in html, text
+        assert TOKEN not in html
+
+    def test_live_partial(self, viewer, fabric, run):
+        response = viewer.get(f'{FABRICS}{fabric.pk}/live/', HTTP_HX_REQUEST='true')
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'id="sync-card"' in html
+        assert '<html' not in html
+        assert 'Partial' in html
+
+    def test_relative_times(self, viewer, fabric):
+        HedgehogFabric.objects.filter(pk=fabric.pk).update(
+            sync_status='in_sync', last_sync=timezone.now() - timedelta(seconds=130),
+            last_successful_sync=timezone.now() - timedelta(seconds=130),
+        )
+        html = viewer.get(f'{FABRICS}{fabric.pk}/live/').content.decode()
+        assert 'In sync' in html
+        assert '2 min 10 s ago' in html or '2 min 11 s ago' in html
+
+    def test_view_only_user_sees_no_action_buttons(self, viewer, fabric):
+        html = viewer.get(f'{FABRICS}{fabric.pk}/').content.decode()
+        assert 'sync-now-button' not in html
+
+    @pytest.mark.parametrize('user', ['syncer', 'changer'])
+    def test_permitted_user_sees_action_buttons(self, request, fabric, user):
+        html = request.getfixturevalue(user).get(f'{FABRICS}{fabric.pk}/').content.decode()
+        assert 'sync-now-button' in html
+        assert 'csrfmiddlewaretoken' in html
+
+    def test_live_partial_needs_view_permission(self, make_user, fabric):
+        client = client_for(make_user('nobody'))
+        assert client.get(f'{FABRICS}{fabric.pk}/live/').status_code == 403
+
+
+@pytest.mark.django_db
+class TestSyncNow:
+    @pytest.mark.parametrize('user', ['syncer', 'changer'])
+    def test_queues_a_notice(self, request, fabric, leader, user):
+        response = request.getfixturevalue(user).post(f'{FABRICS}{fabric.pk}/sync/', follow=True)
+        assert response.status_code == 200
+        assert sync_notices(fabric).count() == 1
+        assert 'queued; the scheduler will start it within a few seconds' in response.content.decode()
+
+    def test_warns_without_scheduler(self, syncer, fabric):
+        response = syncer.post(f'{FABRICS}{fabric.pk}/sync/', follow=True)
+        assert sync_notices(fabric).count() == 1
+        html = response.content.decode()
+        assert 'it will not run until' in html
+        assert 'netbox hedgehog_scheduler' in html
+
+    def test_stale_leader_counts_as_stopped(self, syncer, fabric, leader):
+        SchedulerHeartbeat.objects.update(last_beat=timezone.now() - timedelta(minutes=5))
+        html = syncer.post(f'{FABRICS}{fabric.pk}/sync/', follow=True).content.decode()
+        assert 'it will not run until' in html
+
+    def test_view_only_user_gets_403(self, viewer, fabric, leader):
+        assert viewer.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
+        assert not sync_notices(fabric).exists()
+
+    def test_object_constraint_limits_which_fabric(self, make_user, fabric, leader):
+        other = HedgehogFabric.objects.create(name='other', kubernetes_server='https://10.0.0.8:6443')
+        user = make_user('scoped', *VIEW)
+        grant(user, 'netbox_hedgehog.sync_hedgehogfabric', constraints={'name': 'other'})
+        client = client_for(user)
+        assert client.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
+        assert client.post(f'{FABRICS}{other.pk}/sync/').status_code == 302
+        assert not sync_notices(fabric).exists()
+        assert sync_notices(other).count() == 1
+
+    def test_get_does_not_queue(self, syncer, fabric):
+        response = syncer.get(f'{FABRICS}{fabric.pk}/sync/')
+        assert response.status_code == 302
+        assert not sync_notices(fabric).exists()
+
+    def test_csrf_is_enforced(self, make_user, fabric):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user('csrf', *VIEW, 'netbox_hedgehog.sync_hedgehogfabric'))
+        assert client.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
+        assert not sync_notices(fabric).exists()
+
+    def test_fabric_without_connection_is_refused(self, syncer):
+        bare = HedgehogFabric.objects.create(name='bare')
+        html = syncer.post(f'{FABRICS}{bare.pk}/sync/', follow=True).content.decode()
+        assert 'has no Kubernetes connection' in html
+        assert not sync_notices(bare).exists()
+
+    def test_anonymous_is_sent_to_login(self, fabric):
+        response = Client().post(f'{FABRICS}{fabric.pk}/sync/')
+        assert response.status_code == 302
+        assert '/login/' in response['Location']
+        assert not sync_notices(fabric).exists()
+
+
+@pytest.mark.django_db
+class TestRunPages:
+    def test_list(self, viewer, run):
+        html = viewer.get(RUNS).content.decode()
+        for text in ('live-fabric', 'Manual', 'Partial', '2.0 s', '3 created, 1 updated', 'listing VPC is forbidden'):
+            assert text in html, text
+        assert f'{RUNS}add/' not in html
+
+    @pytest.mark.parametrize('query', ['?fabric_id={fabric}', '?outcome=partial', '?trigger=manual', '?q=forbidden'])
+    def test_filters_keep_the_run(self, viewer, run, query):
+        html = viewer.get(RUNS + query.format(fabric=run.fabric_id)).content.decode()
+        assert f'{RUNS}{run.pk}/' in html
+
+    @pytest.mark.parametrize('query', ['?outcome=success', '?trigger=scheduled', '?q=nothing-like-this'])
+    def test_filters_drop_the_run(self, viewer, run, query):
+        assert f'{RUNS}{run.pk}/' not in viewer.get(RUNS + query).content.decode()
+
+    def test_detail_lists_changes_kind_by_kind(self, viewer, run):
+        html = viewer.get(f'{RUNS}{run.pk}/').content.decode()
+        for text in ('Changes by kind', 'Switch', 'leaf-01, leaf-02, spine-01', 'leaf-03', 'External',
+                     'listing VPC is forbidden (403)', 'live-fabric'):
+            assert text in html, text
+        assert f'{RUNS}{run.pk}/delete/' not in html
+        assert f'{RUNS}{run.pk}/edit/' not in html
+
+    def test_no_write_routes(self, viewer, run):
+        for path in ('add/', f'{run.pk}/edit/', f'{run.pk}/delete/', 'import/'):
+            assert viewer.get(RUNS + path).status_code == 404, path
+
+    def test_permissions(self, make_user, run):
+        nobody = client_for(make_user('nobody'))
+        assert nobody.get(RUNS).status_code == 403
+        assert nobody.get(f'{RUNS}{run.pk}/').status_code == 403
+        scoped = client_for(make_user('scoped', 'netbox_hedgehog.view_syncrun', constraints={'fabric__name': 'other'}))
+        assert scoped.get(f'{RUNS}{run.pk}/').status_code == 404
+        assert f'{RUNS}{run.pk}/' not in scoped.get(RUNS).content.decode()
+
+
+@pytest.mark.django_db
+class TestScheduler:
+    def test_page_with_leader(self, viewer, fabric, leader, run):
+        html = viewer.get(SCHEDULER).content.decode()
+        for text in ('sched-host', '4242', 'Up since', 'Standbys', 'Recent runs', 'live-fabric'):
+            assert text in html, text
+        assert 'hedgehog-scheduler-banner' not in html
+
+    def test_page_without_scheduler(self, viewer, fabric):
+        html = viewer.get(SCHEDULER).content.decode()
+        assert 'hedgehog-scheduler-banner' in html
+        assert 'no scheduler has ever reported a heartbeat' in html
+
+    def test_needs_permission(self, make_user):
+        client = client_for(make_user('fabric-only', 'netbox_hedgehog.view_hedgehogfabric'))
+        assert client.get(SCHEDULER).status_code == 403
+
+
+@pytest.mark.django_db
+class TestBanner:
+    @pytest.mark.parametrize('path', [FABRICS, '{fabric}', RUNS, '{run}'])
+    def test_shown_on_plugin_pages_when_leader_is_stale(self, viewer, fabric, run, leader, path):
+        SchedulerHeartbeat.objects.update(last_beat=timezone.now() - timedelta(minutes=10))
+        url = path.format(fabric=fabric.get_absolute_url(), run=run.get_absolute_url())
+        html = viewer.get(url).content.decode()
+        assert 'The Hedgehog scheduler is not running, so periodic sync has been stopped since' in html
+        assert 'netbox hedgehog_scheduler' in html
+
+    @pytest.mark.parametrize('path', [FABRICS, '{fabric}', RUNS])
+    def test_hidden_while_leader_beats(self, viewer, fabric, leader, path):
+        html = viewer.get(path.format(fabric=fabric.get_absolute_url())).content.decode()
+        assert 'hedgehog-scheduler-banner' not in html
+
+    def test_never_started(self, viewer, fabric):
+        html = viewer.get(fabric.get_absolute_url()).content.decode()
+        assert 'it has never been started' in html
+
+    def test_standby_alone_is_not_enough(self, viewer, fabric, leader):
+        SchedulerHeartbeat.objects.update(role='standby')
+        assert 'hedgehog-scheduler-banner' in viewer.get(FABRICS).content.decode()
+
+    def test_not_on_core_pages(self, viewer, fabric):
+        assert 'hedgehog-scheduler-banner' not in viewer.get('/').content.decode()
