@@ -61,7 +61,9 @@ class RunRegistry:
     turn-taking lock per fabric.
 
     The per-fabric lock makes a "sync now" and a scheduled run of the same fabric take turns: whichever comes
-    second waits for the first to finish and then runs, so neither is lost, duplicated or overlapped.
+    second waits for the first to finish and then runs, so neither is lost, duplicated or overlapped. A "sync now"
+    counts as pending from the moment it is queued until its run takes its turn; a request arriving meanwhile is
+    covered by that run and merged into it.
     """
 
     def __init__(self):
@@ -69,12 +71,25 @@ class RunRegistry:
         self.may_start = lambda: False
         self._turns = {}
         self._turns_guard = threading.Lock()
+        self._pending_requests = set()
         self._running = {}
         self._changed = threading.Condition()
 
     def turn(self, fabric_id):
         with self._turns_guard:
             return self._turns.setdefault(fabric_id, threading.Lock())
+
+    def add_pending_request(self, fabric_id):
+        with self._turns_guard:
+            self._pending_requests.add(fabric_id)
+
+    def has_pending_request(self, fabric_id):
+        with self._turns_guard:
+            return fabric_id in self._pending_requests
+
+    def take_pending_request(self, fabric_id):
+        with self._turns_guard:
+            self._pending_requests.discard(fabric_id)
 
     @contextmanager
     def running(self, fabric_id, trigger):
@@ -118,6 +133,9 @@ def run_sync(fabric_id, trigger):
             logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
             return
     try:
+        if trigger == SyncTriggerChoices.MANUAL:
+            # From here on a new "sync now" needs a run of its own.
+            runs.take_pending_request(fabric_id)
         if runs.stopping.is_set():
             logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
             return

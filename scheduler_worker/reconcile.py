@@ -23,6 +23,7 @@ from .jobs import (
     requested_job_id,
     run_requested_sync,
     run_scheduled_sync,
+    runs,
     scheduled_job_id,
 )
 
@@ -142,18 +143,19 @@ class JobKeeper:
         """
         Queue one immediate "sync now" as a one-off job in the persistent store.
 
-        A request still pending (not yet started) already covers a new one, so it is merged. A request made while
-        the fabric is syncing gets its own run after that sync (see jobs.RunRegistry).
+        A request still pending (queued, not yet started) already covers a new one, so it is merged. A request
+        made while the fabric is syncing gets its own run after that sync (see jobs.RunRegistry).
         """
         fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
         if fabric is None or not fabric.has_connection:
             logger.info('Sync now of fabric %s ignored: %s', fabric_id, unschedulable_reason(fabric))
             return False
         job_id = requested_job_id(fabric_id)
-        if self.scheduler.get_job(job_id) is not None:
+        if runs.has_pending_request(fabric_id) or self.scheduler.get_job(job_id) is not None:
             logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
             return False
         now = timezone.now()
+        runs.add_pending_request(fabric_id)
         try:
             self.scheduler.add_job(
                 run_requested_sync,
@@ -170,6 +172,10 @@ class JobKeeper:
         except ConflictingIdError:
             logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
             return False
+        except Exception:
+            # Not queued after all; the notice stays pending and is applied again.
+            runs.take_pending_request(fabric_id)
+            raise
         logger.info('Added job %s: sync fabric %s now', job_id, fabric.name)
         return True
 

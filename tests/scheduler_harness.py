@@ -1,0 +1,103 @@
+"""Starting real `netbox hedgehog_scheduler` processes against the test database, and waiting on conditions."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from django.db import connection
+
+from scheduler_worker.joblist import list_jobs, scheduler_state
+
+NETBOX = str(Path(sys.executable).with_name('netbox'))
+
+# Quick heartbeats and short grace so tests observe changes in seconds.
+FAST_SETTINGS = {
+    'scheduler_poll_interval': 2,
+    'scheduler_heartbeat_interval': 1,
+    'scheduler_heartbeat_timeout': 10,
+    'scheduler_shutdown_grace_period': 5,
+}
+
+# On a busy two-core machine a Django process alone takes several seconds to start.
+DEADLINE = 60
+
+
+def wait_for(condition, message, timeout=DEADLINE):
+    """Poll `condition` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f'Timed out after {timeout} s waiting for {message}')
+        time.sleep(0.05)
+
+
+class SchedulerProcess:
+    def __init__(self, log_path, settings, extra_env=None):
+        self.log_path = log_path
+        env = dict(
+            os.environ,
+            HEDGEHOG_DB_NAME=connection.settings_dict['NAME'],
+            NETBOX_CONFIGURATION='tests.scheduler_configuration',
+            HEDGEHOG_SYNC_STUB='1',
+            HEDGEHOG_PLUGIN_CONFIG=json.dumps(settings),
+            PYTHONUNBUFFERED='1',
+            **(extra_env or {}),
+        )
+        with open(log_path, 'wb') as log:
+            self.process = subprocess.Popen(
+                [NETBOX, 'hedgehog_scheduler'], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    @property
+    def log(self):
+        return self.log_path.read_text()
+
+    def wait_for_log(self, text, timeout=DEADLINE):
+        return wait_for(lambda: text in self.log, f'"{text}" in the log of scheduler {self.pid}', timeout)
+
+    def is_leader(self):
+        state = scheduler_state()
+        return state.healthy and state.leader.pid == self.pid
+
+    def wait_until_leader(self, timeout=DEADLINE):
+        wait_for(self.is_leader, f'scheduler {self.pid} to lead', timeout)
+
+    def send(self, signum):
+        self.process.send_signal(signum)
+
+    def wait_exit(self, timeout=DEADLINE):
+        return self.process.wait(timeout)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+
+def jobs_by_id():
+    return {job.job_id: job for job in list_jobs()}
+
+
+def terminate_backends(database, application_prefix):
+    """pg_terminate_backend() on every session of the given application, as the superuser."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings['HOST'], port=settings['PORT'], user='postgres', dbname='postgres', autocommit=True
+    ) as admin:
+        return admin.execute(
+            'SELECT pid, application_name, pg_terminate_backend(pid) FROM pg_stat_activity '
+            'WHERE datname = %s AND application_name LIKE %s',
+            [database, f'{application_prefix}%'],
+        ).fetchall()

@@ -1,0 +1,259 @@
+"""The scheduler as operators run it: real `netbox hedgehog_scheduler` processes against the test database."""
+
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices, SyncTriggerChoices
+from netbox_hedgehog.models import HedgehogFabric, SyncRun
+from netbox_hedgehog.notices import request_sync_now
+from netbox_hedgehog.sync.runner import INTERRUPTED_MESSAGE
+from scheduler_worker.joblist import scheduler_state
+from scheduler_worker.store import JOB_TABLE
+
+from .scheduler_harness import FAST_SETTINGS, SchedulerProcess, jobs_by_id, terminate_backends, wait_for
+from .sync_stub import stub_description
+
+pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
+
+UNREACHABLE = 'http://127.0.0.1:9'
+
+
+@pytest.fixture
+def start_scheduler(tmp_path):
+    processes = []
+
+    def start(**settings):
+        process = SchedulerProcess(tmp_path / f'scheduler-{len(processes)}.log', {**FAST_SETTINGS, **settings})
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.stop()
+    # The job store is not a Django model, so the test database flush would leave it behind.
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+
+
+def make_fabric(name, interval=3600, sync_seconds=0, **fields):
+    return HedgehogFabric.objects.create(
+        name=name,
+        kubernetes_server=UNREACHABLE,
+        sync_interval=interval,
+        description=stub_description(sync_seconds),
+        **fields,
+    )
+
+
+def runs_of(fabric, **filters):
+    return list(SyncRun.objects.filter(fabric=fabric, **filters).order_by('started'))
+
+
+def finished_runs(fabric, count, **filters):
+    return wait_for(
+        lambda: len(runs := runs_of(fabric, finished__isnull=False, **filters)) >= count and runs,
+        f'{count} finished run(s) of {fabric.name} {filters or ""}',
+    )
+
+
+def assert_close(actual, expected, tolerance=1.0):
+    assert abs((actual - expected).total_seconds()) <= tolerance, f'{actual} is not within {tolerance} s of {expected}'
+
+
+def test_check_fails_while_nothing_runs():
+    with pytest.raises(SystemExit) as exit_info:
+        call_command('hedgehog_scheduler', check=True)
+    assert exit_info.value.code == 1
+
+
+def test_fabric_lifecycle_drives_its_job(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    call_command('hedgehog_scheduler', check=True)  # passes while a leader runs
+
+    created = timezone.now()
+    fabric = make_fabric('lifecycle')
+    job_id = f'fabric-sync:{fabric.pk}'
+    wait_for(lambda: job_id in jobs_by_id(), 'the job of a new fabric')
+    first = wait_for(lambda: runs_of(fabric), 'the first run')[0]
+    assert first.trigger == SyncTriggerChoices.SCHEDULED
+    assert first.started - created < timedelta(seconds=2), 'first sync of a never-synced fabric must start at once'
+    assert jobs_by_id()[job_id].interval == 3600
+
+    # An interval edit reschedules from the latest start.
+    fabric.refresh_from_db()
+    fabric.sync_interval = 1800
+    fabric.save()
+    job = wait_for(lambda: (job := jobs_by_id().get(job_id)) and job.interval == 1800 and job, 'the new interval')
+    assert_close(job.next_run_time, fabric.last_sync + timedelta(seconds=1800))
+
+    fabric.sync_enabled = False
+    fabric.save()
+    wait_for(lambda: job_id not in jobs_by_id(), 'the job of a disabled fabric to go')
+
+    # Re-enabled: the job returns, keeping the phase of the latest attempt rather than running again at once.
+    fabric.sync_enabled = True
+    fabric.save()
+    job = wait_for(lambda: jobs_by_id().get(job_id), 'the job of a re-enabled fabric')
+    assert_close(job.next_run_time, fabric.last_sync + timedelta(seconds=1800))
+
+    fabric.delete()
+    wait_for(lambda: job_id not in jobs_by_id(), 'the job of a deleted fabric to go')
+    assert len(SyncRun.objects.filter(fabric_id=fabric.pk)) == 0  # cascaded
+    for event in ('Added job', 'Changed job', 'Removed job', 'Run of fabric', 'Leadership acquired'):
+        assert event in scheduler.log
+
+
+def test_sync_now_runs_exactly_once_and_never_overlaps(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    fabric = make_fabric('sync-now', sync_seconds=2)
+    wait_for(lambda: runs_of(fabric, outcome=SyncOutcomeChoices.RUNNING), 'the first scheduled run to start')
+
+    # Requested during the scheduled run: neither lost nor run twice, and the second request merges.
+    request_sync_now(fabric)
+    request_sync_now(fabric)
+    manual = finished_runs(fabric, 1, trigger=SyncTriggerChoices.MANUAL)
+    scheduled = runs_of(fabric, trigger=SyncTriggerChoices.SCHEDULED)
+    assert len(scheduled) == 1
+    assert manual[0].started >= scheduled[0].finished
+
+    # Requested while idle: exactly one more run, at once.
+    requested = timezone.now()
+    request_sync_now(fabric)
+    manual = finished_runs(fabric, 2, trigger=SyncTriggerChoices.MANUAL)
+    assert manual[1].started - requested < timedelta(seconds=2)
+    wait_for(lambda: f'fabric-sync-now:{fabric.pk}' not in jobs_by_id(), 'the sync-now job to be consumed')
+    assert len(runs_of(fabric, trigger=SyncTriggerChoices.MANUAL)) == 2
+    assert len(runs_of(fabric, trigger=SyncTriggerChoices.SCHEDULED)) == 1
+    assert 'merged' in scheduler.log
+
+
+def test_scheduled_run_due_during_sync_now_waits_its_turn(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    fabric = make_fabric('turns', interval=5, sync_seconds=2)
+    first = finished_runs(fabric, 1)[0]
+    # Ask for a run ~2 s before the next slot, so the slot falls inside the manual run.
+    wait_for(lambda: timezone.now() >= first.started + timedelta(seconds=2.5), 'the middle of the interval')
+    request_sync_now(fabric)
+    finished_runs(fabric, 1, trigger=SyncTriggerChoices.MANUAL)
+    runs = finished_runs(fabric, 4)
+    for earlier, later in zip(runs, runs[1:]):
+        assert later.started >= earlier.finished, 'two syncs of one fabric overlapped'
+    assert len([run for run in runs if run.trigger == SyncTriggerChoices.MANUAL]) == 1
+
+
+def test_restart_keeps_next_run_times_and_reconciles(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    kept = make_fabric('kept', interval=600)
+    edited = make_fabric('edited', interval=600)
+    deleted = make_fabric('deleted', interval=600)
+    for fabric in (kept, edited, deleted):
+        finished_runs(fabric, 1)
+    before = wait_for(lambda: len(jobs := jobs_by_id()) == 3 and jobs, 'three jobs')
+
+    scheduler.send(signal.SIGTERM)
+    assert scheduler.wait_exit() == 0
+    assert 'Scheduler stopped' in scheduler.log
+
+    # Changes while no scheduler runs are picked up by the full reconcile at start.
+    edited.refresh_from_db()
+    edited.sync_interval = 900
+    edited.save()
+    deleted.delete()
+    created = make_fabric('created-while-down', interval=600)
+
+    restarted = start_scheduler()
+    restarted.wait_for_log('Scheduling resumed')
+    after = wait_for(lambda: (jobs := jobs_by_id()).get(f'fabric-sync:{created.pk}') and jobs, 'the new fabric job')
+    assert after[f'fabric-sync:{kept.pk}'].next_run_time == before[f'fabric-sync:{kept.pk}'].next_run_time
+    assert after[f'fabric-sync:{edited.pk}'].interval == 900
+    assert_close(after[f'fabric-sync:{edited.pk}'].next_run_time, edited.last_sync + timedelta(seconds=900))
+    assert f'fabric-sync:{deleted.pk}' not in after
+    finished_runs(created, 1)
+    assert len(runs_of(kept)) == 1
+
+
+def test_one_leader_and_standby_takes_over_after_sigkill(start_scheduler):
+    first = start_scheduler()
+    first.wait_until_leader()
+    second = start_scheduler()
+    second.wait_for_log('Standby')
+    wait_for(lambda: len(scheduler_state().standbys) == 1, 'a standby heartbeat')
+    assert scheduler_state().leader.pid == first.pid
+
+    first.send(signal.SIGKILL)
+    killed = time.monotonic()
+    second.wait_until_leader(timeout=30)
+    assert time.monotonic() - killed <= 10, 'the standby must take over within 10 s'
+    assert len(scheduler_state().standbys) == 0
+
+    fabric = make_fabric('after-takeover')
+    finished_runs(fabric, 1)
+    call_command('hedgehog_scheduler', check=True)
+
+
+def test_sigkill_during_sync_leaves_nothing_syncing(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    fabric = make_fabric('killed-mid-sync', sync_seconds=600)
+    wait_for(
+        lambda: HedgehogFabric.objects.filter(pk=fabric.pk, sync_status=SyncStatusChoices.SYNCING).exists(),
+        'the sync to be running',
+    )
+    scheduler.send(signal.SIGKILL)
+    scheduler.wait_exit()
+
+    restarted = start_scheduler()
+    restarted.wait_until_leader()
+    wait_for(lambda: not runs_of(fabric, outcome=SyncOutcomeChoices.RUNNING), 'the stale run to be recovered')
+    fabric.refresh_from_db()
+    assert fabric.sync_status == SyncStatusChoices.ERROR
+    assert fabric.sync_error == INTERRUPTED_MESSAGE
+    assert runs_of(fabric)[0].outcome == SyncOutcomeChoices.INTERRUPTED
+    assert f'fabric-sync:{fabric.pk}' in jobs_by_id()
+
+
+def test_sigterm_lets_short_syncs_finish_and_marks_the_rest(start_scheduler):
+    scheduler = start_scheduler(scheduler_shutdown_grace_period=4)
+    scheduler.wait_until_leader()
+    short = make_fabric('short', sync_seconds=2)
+    long = make_fabric('long', sync_seconds=600)
+    wait_for(
+        lambda: HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).count() == 2,
+        'both syncs to be running',
+    )
+    scheduler.send(signal.SIGTERM)
+    assert scheduler.wait_exit() == 0
+    assert runs_of(short)[0].outcome == SyncOutcomeChoices.SUCCESS
+    long.refresh_from_db()
+    assert runs_of(long)[0].outcome == SyncOutcomeChoices.INTERRUPTED
+    assert long.sync_status == SyncStatusChoices.ERROR
+    state = scheduler_state()
+    assert state.leader is None and state.lock_holder_pid is None
+
+
+def test_recovers_from_terminated_connections(start_scheduler):
+    scheduler = start_scheduler()
+    scheduler.wait_until_leader()
+    fabric = make_fabric('steady', interval=5)
+    finished_runs(fabric, 1)
+
+    terminated = terminate_backends(connection.settings_dict['NAME'], 'hedgehog_scheduler')
+    purposes = {name for _pid, name, _ok in terminated}
+    assert {'hedgehog_scheduler leader lock', 'hedgehog_scheduler listener'} <= purposes
+
+    runs_before = len(runs_of(fabric))
+    finished_runs(fabric, runs_before + 2)
+    later = make_fabric('created-after-termination')
+    finished_runs(later, 1)
+    scheduler.wait_until_leader()
+    assert scheduler.process.poll() is None
