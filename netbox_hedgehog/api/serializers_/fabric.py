@@ -2,9 +2,9 @@ from netbox.api.fields import ChoiceField
 from netbox.api.serializers import PrimaryModelSerializer
 from rest_framework import serializers
 
-from ..choices import SyncStatusChoices
-from ..models import HedgehogFabric
-from ..validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN
+from ...choices import SyncStatusChoices
+from ...models import HedgehogFabric
+from ...validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN
 
 __all__ = ('HedgehogFabricSerializer',)
 
