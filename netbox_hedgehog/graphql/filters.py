@@ -1,10 +1,10 @@
 import strawberry_django
-from netbox.graphql.filters import PrimaryModelFilter, register_filter
+from netbox.graphql.filters import BaseModelFilter, PrimaryModelFilter, register_filter
 from strawberry_django import DatetimeFilterLookup, FilterLookup, StrFilterLookup
 
 from netbox_hedgehog import models
 
-__all__ = ('HedgehogFabricFilter',)
+__all__ = ('HedgehogFabricFilter', 'SyncRunFilter')
 
 
 @register_filter(models.HedgehogFabric, lookups=True)
@@ -17,3 +17,12 @@ class HedgehogFabricFilter(PrimaryModelFilter):
     sync_status: StrFilterLookup | None = strawberry_django.filter_field()
     last_sync: DatetimeFilterLookup | None = strawberry_django.filter_field()
     last_successful_sync: DatetimeFilterLookup | None = strawberry_django.filter_field()
+
+
+@register_filter(models.SyncRun, lookups=True)
+class SyncRunFilter(BaseModelFilter):
+    fabric_id: FilterLookup[int] | None = strawberry_django.filter_field()
+    trigger: StrFilterLookup | None = strawberry_django.filter_field()
+    outcome: StrFilterLookup | None = strawberry_django.filter_field()
+    started: DatetimeFilterLookup | None = strawberry_django.filter_field()
+    finished: DatetimeFilterLookup | None = strawberry_django.filter_field()

@@ -1,11 +1,14 @@
+from typing import Annotated
+
+import strawberry
 import strawberry_django
-from netbox.graphql.types import PrimaryObjectType, register_type
+from netbox.graphql.types import BaseObjectType, PrimaryObjectType, register_type
 
 from netbox_hedgehog import models
 
-from .filters import HedgehogFabricFilter
+from .filters import HedgehogFabricFilter, SyncRunFilter
 
-__all__ = ('HedgehogFabricType',)
+__all__ = ('HedgehogFabricType', 'SyncRunType')
 
 
 @register_type(
@@ -16,6 +19,8 @@ __all__ = ('HedgehogFabricType',)
     pagination=True,
 )
 class HedgehogFabricType(PrimaryObjectType):
+    sync_runs: list[Annotated['SyncRunType', strawberry.lazy('netbox_hedgehog.graphql.types')]]
+
     @strawberry_django.field
     def kubernetes_token_set(self) -> bool:
         return bool(self.kubernetes_token)
@@ -23,3 +28,8 @@ class HedgehogFabricType(PrimaryObjectType):
     @strawberry_django.field
     def kubeconfig_set(self) -> bool:
         return bool(self.kubeconfig)
+
+
+@register_type(models.SyncRun, fields='__all__', filters=SyncRunFilter, pagination=True)
+class SyncRunType(BaseObjectType):
+    fabric: HedgehogFabricType
