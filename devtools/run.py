@@ -82,6 +82,8 @@ def write_local_files():
 
 def check_port_free(port, what):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves do: a port left in TIME_WAIT by the previous run is free to listen on.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -204,8 +206,7 @@ def netbox_answers(port):
         return False
 
 
-def start_netbox_processes(supervisor, port):
-    supervisor.start('netbox', ['netbox', 'runserver', f'{HOST}:{port}', '--insecure', '--noreload'])
+def start_background_processes(supervisor):
     supervisor.start('rqworker', ['netbox', 'rqworker', 'high', 'default', 'low'])
     supervisor.start(
         'hedgehog-scheduler', ['netbox', 'hedgehog_scheduler'], stop_timeout=SCHEDULER_STOP_TIMEOUT
@@ -256,9 +257,13 @@ def run(args, supervisor):
         check_port_free(args.standin_port, 'Kubernetes API stand-in')
     write_local_files()
 
-    # The stand-in boots while the database is prepared.
+    # Loading NetBox's URLs and API schema takes the web server about ten seconds, so everything else happens
+    # meanwhile: the stand-in boots while the database is prepared, and the admin user and demo fabric are set
+    # up while NetBox loads. A migration that a new plugin version brings is applied in that window too; the
+    # readiness poll below simply sees NetBox answer once it is in.
     standin = None if args.kubeconfig else start_standin(supervisor, args.standin_port)
     prepare_database()
+    supervisor.start('netbox', [sys.executable, '-m', 'devtools.serve', f'{HOST}:{args.port}'])
     if args.kubeconfig:
         source = f'kubeconfig {args.kubeconfig}'
         connection_args = ['--kubeconfig', str(args.kubeconfig)]
@@ -268,7 +273,9 @@ def run(args, supervisor):
         connection_args = ['--server', standin.url, '--token-file', str(STANDIN_TOKEN_FILE)]
     fabric = ensure_demo_objects(connection_args)
 
-    start_netbox_processes(supervisor, args.port)
+    # The worker and the scheduler read the plugin's tables from their first second: they start once the
+    # migrations are surely in.
+    start_background_processes(supervisor)
     wait_until(lambda: netbox_answers(args.port), 'NetBox', supervisor)
     print_where_to_look(args.port, fabric, source, time.monotonic() - started)
     supervisor.wait()
