@@ -40,7 +40,7 @@ class HedgehogConfig(PluginConfig):
 
     def ready(self):
         super().ready()
-        from . import signals  # noqa: F401
+        from . import signals, widgets  # noqa: F401
 
 
 config = HedgehogConfig

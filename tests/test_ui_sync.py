@@ -262,3 +262,35 @@ class TestBanner:
 
     def test_not_on_core_pages(self, viewer, fabric):
         assert 'hedgehog-scheduler-banner' not in viewer.get('/').content.decode()
+
+
+@pytest.mark.django_db
+class TestDashboardWidget:
+    def render(self, user):
+        from django.test import RequestFactory
+
+        from netbox_hedgehog.widgets import FabricSyncWidget
+
+        request = RequestFactory().get('/')
+        request.user = user
+        return FabricSyncWidget().render(request)
+
+    def test_registered(self):
+        from netbox.registry import registry
+
+        assert 'netbox_hedgehog.FabricSyncWidget' in registry['widgets']
+
+    def test_lists_fabrics_with_errors_first(self, make_user, fabric):
+        HedgehogFabric.objects.create(name='zz-broken', sync_status='error')
+        html = self.render(make_user('viewer', *VIEW))
+        assert html.index('zz-broken') < html.index('live-fabric')
+        assert 'Never synced' in html and 'Error' in html
+        assert 'The Hedgehog scheduler is not running' in html
+
+    def test_scheduler_running(self, make_user, fabric, leader):
+        assert 'hedgehog-widget-scheduler-down' not in self.render(make_user('viewer', *VIEW))
+
+    def test_without_permission(self, make_user, fabric):
+        html = self.render(make_user('nobody'))
+        assert 'live-fabric' not in html
+        assert 'No permission' in html
