@@ -241,3 +241,11 @@ class TestRbacManifest:
         assert secret['type'] == 'kubernetes.io/service-account-token'
         assert secret['metadata']['annotations']['kubernetes.io/service-account.name'] == account['name']
         assert secret['metadata']['namespace'] == account['namespace']
+
+
+class TestConfigurationReference:
+    def test_documents_every_plugin_setting_with_its_default(self):
+        rows = dict(re.findall(r'^\| `(\w+)` \| `([^`]*)` \|', (REPO / 'docs' / 'configuration.md').read_text(), re.M))
+        assert set(rows) == set(HedgehogConfig.default_settings)
+        for key, default in HedgehogConfig.default_settings.items():
+            assert rows[key] == repr(default), f'docs/configuration.md gives {key} the default {rows[key]}'
