@@ -65,6 +65,8 @@ def services(compose):
 
 class TestCompose:
     def test_valid_against_the_compose_specification(self):
+        if importlib.util.find_spec('check_jsonschema') is None:
+            pytest.fail('check-jsonschema (the Compose schema validator) is missing from the dev extra')
         result = subprocess.run(
             [sys.executable, '-m', 'check_jsonschema', '--builtin-schema', 'vendor.compose-spec', str(COMPOSE_FILE)],
             capture_output=True,
