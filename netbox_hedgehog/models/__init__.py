@@ -1,3 +1,4 @@
 from .fabric import *
+from .mirror import *
 from .runs import *
 from .scheduling import *
