@@ -1,0 +1,203 @@
+"""
+Write one fabric's listed objects into the mirror tables: diff by uid, then bulk create, update and delete.
+
+Only rows that differ are written: an object whose resourceVersion is unchanged costs nothing, and relations are
+resolved with set-based SQL that touches only rows whose relation is wrong. Deletion is done here rather than by
+Django's collector, which would send signals and run queries per object; the rows that point at a deleted object
+are handled first (references nulled, many-to-many links and NetBox's tags, journal entries and bookmarks removed).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import connection, models
+from django.utils import timezone
+
+from ..kube.kinds import MIRRORED_KINDS
+
+__all__ = ('KindChanges', 'apply_kind', 'resolve_references')
+
+BATCH_SIZE = 500
+# Fields a sync never rewrites on an existing row: its identity, its creation, the user's own data, and the
+# relations, which resolve_references() keeps right.
+NOT_UPDATED = {'id', 'fabric', 'created', 'custom_field_data'}
+
+
+@dataclass
+class KindChanges:
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+    unchanged: int = 0
+
+    def counts(self):
+        return {
+            'created': len(self.created),
+            'updated': len(self.updated),
+            'deleted': len(self.deleted),
+            'unchanged': self.unchanged,
+        }
+
+
+def _updated_fields(model):
+    relations = set(model.references)
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.name not in NOT_UPDATED and f.name not in relations and not f.primary_key
+    ]
+
+
+def apply_kind(fabric, model, rows, kept_uids=(), kept_names=()):
+    """
+    Make the fabric's rows of one model match `rows` (MirrorRows of one complete listing).
+
+    Rows whose uid or name is in kept_uids/kept_names (objects listed but malformed) are left as they are.
+    """
+    changes = KindChanges()
+    existing = {
+        uid: (pk, resource_version, name)
+        for uid, pk, resource_version, name in model.objects.filter(fabric=fabric).values_list(
+            'uid', 'pk', 'resource_version', 'name'
+        )
+    }
+    listed = {row.uid for row in rows}
+    doomed = {
+        uid: entry
+        for uid, entry in existing.items()
+        if uid not in listed and uid not in kept_uids and entry[2] not in kept_names
+    }
+    if doomed:
+        # Deleted before anything is created: a name can come back under a new uid in the same run.
+        delete_rows(model, [pk for pk, _, _ in doomed.values()])
+        changes.deleted = sorted(name for _, _, name in doomed.values())
+
+    now = timezone.now()
+    to_create, to_update = [], []
+    for row in rows:
+        current = existing.get(row.uid)
+        if current is None:
+            to_create.append(model(fabric=fabric, **row.values))
+        elif current[1] != row.resource_version:
+            to_update.append(model(pk=current[0], fabric=fabric, last_updated=now, **row.values))
+        else:
+            changes.unchanged += 1
+    if to_create:
+        model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+        changes.created = sorted(obj.name for obj in to_create)
+    if to_update:
+        model.objects.bulk_update(to_update, _updated_fields(model), batch_size=BATCH_SIZE)
+        changes.updated = sorted(obj.name for obj in to_update)
+    return changes
+
+
+def delete_rows(model, pks):
+    """Delete mirror rows by primary key without Django's per-object collector and signals."""
+    stubs = [model(pk=pk) for pk in pks]
+    # NetBox's generic relations: tags, journal entries, bookmarks, subscriptions.
+    for private_field in model._meta.private_fields:
+        if hasattr(private_field, 'bulk_related_objects'):
+            private_field.bulk_related_objects(stubs).delete()
+    with connection.cursor() as cursor:
+        for m2m in model._meta.many_to_many:
+            through = m2m.remote_field.through
+            if through._meta.auto_created:
+                cursor.execute(
+                    f'DELETE FROM {_quote(through._meta.db_table)} WHERE {_quote(m2m.m2m_column_name())} = ANY(%s)',
+                    [pks],
+                )
+        for relation in model._meta.related_objects:
+            if relation.many_to_many:
+                through = relation.through
+                column = relation.field.m2m_reverse_name()
+                cursor.execute(f'DELETE FROM {_quote(through._meta.db_table)} WHERE {_quote(column)} = ANY(%s)', [pks])
+            elif relation.on_delete is models.SET_NULL:
+                relation.related_model.objects.filter(**{f'{relation.field.name}__in': pks}).update(
+                    **{relation.field.name: None}
+                )
+        cursor.execute(f'DELETE FROM {_quote(model._meta.db_table)} WHERE id = ANY(%s)', [pks])
+
+
+def _quote(name):
+    return connection.ops.quote_name(name)
+
+
+def _resolve_foreign_key(cursor, fabric_id, model, field_name, raw_name):
+    relation = model._meta.get_field(field_name)
+    source = _quote(model._meta.db_table)
+    target = _quote(relation.related_model._meta.db_table)
+    column = _quote(relation.column)
+    raw = _quote(model._meta.get_field(raw_name).column)
+    cursor.execute(
+        f"""
+        UPDATE {source} AS mirror SET {column} = resolved.target_id
+        FROM (
+            SELECT source.id AS source_id, target.id AS target_id
+            FROM {source} AS source
+            LEFT JOIN {target} AS target
+                ON target.fabric_id = source.fabric_id
+                AND target.namespace = source.namespace
+                AND target.name = source.{raw}
+            WHERE source.fabric_id = %s
+        ) AS resolved
+        WHERE mirror.id = resolved.source_id AND mirror.{column} IS DISTINCT FROM resolved.target_id
+        """,
+        [fabric_id],
+    )
+
+
+def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
+    relation = model._meta.get_field(field_name)
+    through = _quote(relation.remote_field.through._meta.db_table)
+    source_column = _quote(relation.m2m_column_name())
+    target_column = _quote(relation.m2m_reverse_name())
+    source = _quote(model._meta.db_table)
+    target = _quote(relation.related_model._meta.db_table)
+    raw = _quote(model._meta.get_field(raw_name).column)
+    wanted = f"""
+        WITH wanted AS (
+            SELECT DISTINCT source.id AS source_id, target.id AS target_id
+            FROM {source} AS source
+            CROSS JOIN LATERAL unnest(source.{raw}) AS reference(name)
+            JOIN {target} AS target
+                ON target.fabric_id = source.fabric_id
+                AND target.namespace = source.namespace
+                AND target.name = reference.name
+            WHERE source.fabric_id = %s
+        )
+    """
+    cursor.execute(
+        f"""
+        {wanted}
+        DELETE FROM {through} AS link USING {source} AS source
+        WHERE link.{source_column} = source.id AND source.fabric_id = %s
+            AND NOT EXISTS (
+                SELECT 1 FROM wanted
+                WHERE wanted.source_id = link.{source_column} AND wanted.target_id = link.{target_column}
+            )
+        """,
+        [fabric_id, fabric_id],
+    )
+    cursor.execute(
+        f"""
+        {wanted}
+        INSERT INTO {through} ({source_column}, {target_column})
+        SELECT wanted.source_id, wanted.target_id FROM wanted
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {through} AS link
+            WHERE link.{source_column} = wanted.source_id AND link.{target_column} = wanted.target_id
+        )
+        """,
+        [fabric_id],
+    )
+
+
+def resolve_references(fabric):
+    """Point every relation of the fabric's mirror rows at the object its raw name refers to, or at nothing."""
+    with connection.cursor() as cursor:
+        for info in MIRRORED_KINDS:
+            model = info.model
+            for field_name, raw_name in model.references.items():
+                if model._meta.get_field(field_name).many_to_many:
+                    _resolve_many_to_many(cursor, fabric.pk, model, field_name, raw_name)
+                else:
+                    _resolve_foreign_key(cursor, fabric.pk, model, field_name, raw_name)

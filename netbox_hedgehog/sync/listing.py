@@ -1,0 +1,87 @@
+"""List every mirrored kind of a fabric, page by page, and sort each kind into listed, not installed or failed."""
+
+from dataclasses import dataclass, field
+
+from ..kube.errors import FabricAPIError
+from ..kube.kinds import MIRRORED_KINDS
+
+__all__ = ('KindListing', 'list_kinds')
+
+# A server that keeps answering with new continue tokens must not keep a sync busy forever.
+MAX_PAGES = 100_000
+# After this many read timeouts the API server is taken to be hung, and the remaining kinds are not tried.
+MAX_TIMEOUTS = 2
+
+
+@dataclass
+class KindListing:
+    info: object
+    items: list = field(default_factory=list)
+    not_installed: bool = False
+    error: str = ''
+
+    @property
+    def listed(self):
+        return not (self.not_installed or self.error)
+
+
+def _page_items(body, info):
+    """Check the shape of a list response and return its items and continue token."""
+    where = f'while listing {info.plural} ({info.resource})'
+    if not isinstance(body, dict):
+        raise FabricAPIError(f'The Kubernetes API sent a malformed list {where}: not a JSON object.')
+    items = body.get('items')
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise FabricAPIError(f'The Kubernetes API sent a malformed list {where}: "items" is not a list.')
+    metadata = body.get('metadata') or {}
+    token = metadata.get('continue') if isinstance(metadata, dict) else None
+    if token is not None and not isinstance(token, str):
+        raise FabricAPIError(f'The Kubernetes API sent a malformed list {where}: "continue" is not a string.')
+    return items, token or None
+
+
+def list_kind(api, info, namespace, page_size):
+    listing = KindListing(info)
+    token = None
+    seen_tokens = set()
+    for _ in range(MAX_PAGES):
+        body = api.list_page(info, namespace, limit=page_size, continue_token=token)
+        items, token = _page_items(body, info)
+        listing.items.extend(items)
+        if token is None:
+            return listing
+        if token in seen_tokens:
+            raise FabricAPIError(
+                f'The Kubernetes API repeated a continue token while listing {info.plural}; the list never ends.'
+            )
+        seen_tokens.add(token)
+    raise FabricAPIError(f'The Kubernetes API sent more than {MAX_PAGES} pages of {info.plural}.')
+
+
+def list_kinds(api, namespace, page_size):
+    """
+    Return (listings, cluster_error): one KindListing per mirrored kind, and the message of a failure that ended
+    the listing early (the server cannot be reached, rejects the credentials, or hangs), if any.
+
+    Kinds that were not tried after such a failure carry that failure as their error, so none of them deletes.
+    """
+    listings = []
+    timeouts = 0
+    cluster_error = ''
+    for info in MIRRORED_KINDS:
+        if cluster_error:
+            listings.append(KindListing(info, error=cluster_error))
+            continue
+        try:
+            listings.append(list_kind(api, info, namespace, page_size))
+        except FabricAPIError as exc:
+            if exc.status == 404:
+                listings.append(KindListing(info, not_installed=True))
+                continue
+            listings.append(KindListing(info, error=str(exc)))
+            timeouts += exc.timed_out
+            if exc.cluster_wide or timeouts >= MAX_TIMEOUTS:
+                cluster_error = str(exc)
+    return listings, cluster_error

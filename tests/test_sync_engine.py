@@ -1,0 +1,138 @@
+"""The sync engine against the Kubernetes API stand-in: counts, relations, no-op resyncs, changes, faults."""
+
+import pytest
+
+from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices
+from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
+from netbox_hedgehog.sync import sync_fabric
+
+from .sync_fixtures import (
+    AGENT_PASSWORD_HASH,
+    REGISTRY_PASSWORD,
+    REGISTRY_USERNAME,
+    expected_counts,
+    make_fabric,
+    mirror_row_versions,
+    mirror_tables_text,
+    plugin_settings,
+    standin,
+)
+
+__all__ = ('make_fabric', 'standin')  # fixtures
+
+
+def mirror_counts(fabric):
+    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in MIRRORED_KINDS}
+
+
+@pytest.fixture
+def synced_fabric(standin, make_fabric):
+    fabric = make_fabric(standin)
+    run = sync_fabric(fabric.pk, 'manual')
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    return fabric
+
+
+def test_every_sample_syncs_with_the_counts_of_the_yaml(standin, make_fabric):
+    fabric = make_fabric(standin)
+    run = sync_fabric(fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    assert run.errors == [] and run.not_installed == []
+    expected = expected_counts()
+    assert {kind: counts['created'] for kind, counts in run.counts.items()} == expected
+    assert mirror_counts(fabric) == expected
+    fabric.refresh_from_db()
+    assert fabric.sync_status == SyncStatusChoices.IN_SYNC
+    assert fabric.last_successful_sync == run.started
+
+
+def test_references_become_relations_and_dangling_ones_stay_visible(synced_fabric):
+    leaf = Switch.objects.get(fabric=synced_fabric, name='ds3000-01')
+    assert leaf.redundancy_group.name == 'eslag-2'
+    assert [ns.name for ns in leaf.vlan_namespaces.all()] == ['default']
+    assert leaf.agent.serial_number == 'SN-ds3000-01'
+    assert leaf.agent.ready and leaf.agent.interfaces_up == 2 and leaf.agent.bgp_neighbors_established == 1
+    assert leaf.connections.filter(connection_type='eslag').count() == 2
+
+    eslag = Connection.objects.get(fabric=synced_fabric, name='server-1--eslag--ds3000-01--ds3000-02')
+    assert sorted(eslag.switches.values_list('name', flat=True)) == ['ds3000-01', 'ds3000-02']
+    assert list(eslag.servers.values_list('name', flat=True)) == ['server-1']
+    assert eslag.endpoints == ['server-1/enp2s1', 'ds3000-01/E1/1/2', 'server-1/enp2s2', 'ds3000-02/E1/1/2']
+
+    attachment = VPCAttachment.objects.get(fabric=synced_fabric, name='demo-vpc-3--server-3--bundled--s5248-01')
+    assert attachment.vpc.name == 'demo-vpc-3' and attachment.subnet_name == 'subnet-1'
+    # The demo samples attach to connections of another fabric: the reference is kept, the relation empty.
+    assert attachment.connection is None
+    assert attachment.connection_name == 'server-3--bundled--s5248-01'
+
+
+def test_a_resync_without_changes_writes_no_mirror_row(synced_fabric):
+    before = mirror_row_versions()
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    assert mirror_row_versions() == before
+    assert all(counts == {'created': 0, 'updated': 0, 'deleted': 0, 'unchanged': expected}
+               for counts, expected in zip(run.counts.values(), expected_counts().values(), strict=True))
+    assert run.changes == {}
+
+
+def test_an_edit_updates_only_that_object(standin, synced_fabric):
+    before = mirror_row_versions()
+    standin.patch('switches', 'ds3000-01', spec={'description': 'leaf one, moved to rack 7'})
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.counts['Switch']['updated'] == 1
+    assert run.changes == {'Switch': {'updated': ['ds3000-01']}}
+    switch = Switch.objects.get(fabric=synced_fabric, name='ds3000-01')
+    assert switch.description == 'leaf one, moved to rack 7'
+    assert switch.spec['description'] == 'leaf one, moved to rack 7'
+    after = mirror_row_versions()
+    changed = {table for table in before if before[table] != after[table]}
+    assert changed == {Switch._meta.db_table}
+    assert [pk for pk in before[Switch._meta.db_table] if before[Switch._meta.db_table][pk] !=
+            after[Switch._meta.db_table][pk]] == [switch.pk]
+
+
+def test_a_deletion_in_the_cluster_deletes_in_netbox(standin, synced_fabric):
+    standin.delete('vpcs', 'demo-vpc-3')
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.counts['VPC']['deleted'] == 1
+    assert run.changes == {'VPC': {'deleted': ['demo-vpc-3']}}
+    assert not VPC.objects.filter(fabric=synced_fabric, name='demo-vpc-3').exists()
+    attachment = VPCAttachment.objects.get(fabric=synced_fabric, name='demo-vpc-3--server-3--bundled--s5248-01')
+    assert attachment.vpc is None and attachment.vpc_name == 'demo-vpc-3'
+
+
+def test_a_recreated_object_gets_its_relations_back(standin, synced_fabric):
+    vpc = standin.get('vpcs', 'demo-vpc-3')
+    standin.delete('vpcs', 'demo-vpc-3')
+    del vpc['metadata']['uid'], vpc['metadata']['resourceVersion']
+    standin.upsert(vpc)
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.counts['VPC']['created'] == 1 and run.counts['VPC']['deleted'] == 1
+    attachment = VPCAttachment.objects.get(fabric=synced_fabric, name='demo-vpc-3--server-3--bundled--s5248-01')
+    assert attachment.vpc == VPC.objects.get(fabric=synced_fabric, name='demo-vpc-3')
+
+
+def test_listing_follows_continue_tokens_across_pages(standin, make_fabric):
+    fabric = make_fabric(standin)
+    with plugin_settings(kubernetes_page_size=2):
+        run = sync_fabric(fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    assert mirror_counts(fabric) == expected_counts()
+    assert expected_counts()['Connection'] > 10  # several pages
+
+
+def test_agent_secrets_are_never_stored(synced_fabric):
+    rows = '\n'.join(mirror_tables_text())
+    assert 'SN-ds3000-01' in rows  # the search does see agent rows
+    for secret in (AGENT_PASSWORD_HASH, REGISTRY_PASSWORD, REGISTRY_USERNAME):
+        assert secret not in rows
+    agent = Agent.objects.get(fabric=synced_fabric, name='ds3000-01')
+    assert agent.spec == {'role': 'server-leaf', 'description': 'agent of ds3000-01'}
