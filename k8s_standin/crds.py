@@ -85,11 +85,18 @@ class ApiRegistry:
     def __init__(self):
         self._lock = threading.Lock()
         self._by_name: dict[str, ResourceType] = {}
+        self._by_object_type: dict[tuple[str, str], ResourceType] = {}  # (apiVersion, kind), for bulk loads
+
+    def _reindex(self):
+        self._by_object_type = {
+            (f'{r.group}/{version}', r.kind): r for r in self._by_name.values() for version in r.versions
+        }
 
     def install(self, crd: dict) -> ResourceType:
         resource = resource_type_from_crd(crd)
         with self._lock:
             self._by_name[resource.name] = resource
+            self._reindex()
         return resource
 
     def uninstall(self, reference: str) -> list[ResourceType]:
@@ -98,6 +105,7 @@ class ApiRegistry:
             removed = [r for r in self._by_name.values() if r.group == reference or r.answers_to(reference)]
             for resource in removed:
                 del self._by_name[resource.name]
+            self._reindex()
         return removed
 
     def resources(self) -> list[ResourceType]:
@@ -114,9 +122,4 @@ class ApiRegistry:
         return resource if resource and version in resource.versions else None
 
     def for_object(self, api_version: str, kind: str) -> ResourceType | None:
-        group, _, version = (api_version or '').rpartition('/')
-        with self._lock:
-            return next(
-                (r for r in self._by_name.values() if r.group == group and r.kind == kind and version in r.versions),
-                None,
-            )
+        return self._by_object_type.get((api_version, kind))

@@ -9,6 +9,7 @@ stays consistent while writes happen, and a token whose snapshot was evicted (or
 
 import json
 import threading
+import time
 import uuid
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
@@ -30,8 +31,16 @@ class ObjectNotFound(LookupError):
     pass
 
 
+_timestamp_cache = (0, '')
+
+
 def now_rfc3339() -> str:
-    return datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+    # Bulk loads stamp thousands of objects within the same second; format each second once.
+    global _timestamp_cache
+    second = int(time.time())
+    if _timestamp_cache[0] != second:
+        _timestamp_cache = (second, datetime.fromtimestamp(second, UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))
+    return _timestamp_cache[1]
 
 
 def to_json(document) -> bytes:
