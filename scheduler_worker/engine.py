@@ -6,10 +6,10 @@ database in exactly the same way as NetBox itself.
 """
 
 import psycopg
-from django.db import connections
+from django.db import close_old_connections, connection, connections
 from sqlalchemy import create_engine
 
-__all__ = ('APPLICATION_NAME', 'connect', 'connection_params', 'create_job_store_engine')
+__all__ = ('APPLICATION_NAME', 'connect', 'connection_params', 'create_job_store_engine', 'refresh_django_connection')
 
 # Shown in pg_stat_activity, so an operator can tell the scheduler's sessions apart.
 APPLICATION_NAME = 'hedgehog_scheduler'
@@ -59,3 +59,15 @@ def create_job_store_engine(thread_pool_size):
         pool_pre_ping=True,
         pool_timeout=10,
     )
+
+
+def refresh_django_connection():
+    """
+    close_old_connections(), and also drop this thread's connection if PostgreSQL has closed it meanwhile.
+
+    Django only notices a dead persistent connection when a query fails; a scheduler thread that idled through a
+    database restart or a terminated backend would spend its next run (a scheduled slot) on that failure.
+    """
+    close_old_connections()
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()

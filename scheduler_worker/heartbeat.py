@@ -13,6 +13,8 @@ from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.models import SchedulerHeartbeat
 
+from .engine import refresh_django_connection
+
 __all__ = ('Heartbeat',)
 
 logger = logging.getLogger('scheduler_worker.heartbeat')
@@ -31,8 +33,8 @@ class Heartbeat:
 
     def beat(self, role, job_count=0):
         """Write this process's row; a database outage is logged once and otherwise survived."""
-        close_old_connections()
         try:
+            refresh_django_connection()
             SchedulerHeartbeat.objects.update_or_create(
                 instance_id=self.instance_id,
                 defaults={

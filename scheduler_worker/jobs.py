@@ -18,6 +18,8 @@ from netbox_hedgehog.choices import SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
 
+from .engine import refresh_django_connection
+
 __all__ = (
     'REQUESTED_JOB_PREFIX',
     'SCHEDULED_JOB_PREFIX',
@@ -144,7 +146,7 @@ def run_sync(fabric_id, trigger):
             logger.warning('Run of fabric %s (%s) not started: this scheduler is not leading', fabric_id, trigger)
             return
         with runs.running(fabric_id, trigger):
-            close_old_connections()
+            refresh_django_connection()
             try:
                 run_when_free(fabric_id, trigger)
             finally:

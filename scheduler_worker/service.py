@@ -21,7 +21,7 @@ from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.sync import recover_interrupted_syncs
 
-from .engine import create_job_store_engine
+from .engine import create_job_store_engine, refresh_django_connection
 from .heartbeat import Heartbeat
 from .jobs import parse_job_id, runs
 from .leader import LeaderLock
@@ -88,6 +88,7 @@ class SchedulerService:
         keeper = JobKeeper(scheduler)
         listener = NoticeListener(self.stopping) if self.settings.listen else None
         try:
+            refresh_django_connection()
             scheduler.start(paused=True)
             self.heartbeat.beat(SchedulerRoleChoices.LEADER, self.store.count_jobs())
             self.next_beat = time.monotonic() + self.settings.heartbeat_interval
@@ -181,8 +182,8 @@ class SchedulerService:
 
     def attempt(self, what, step, *args):
         """Run one step of the loop like a request: fresh connections, and a failure is logged, not fatal."""
-        close_old_connections()
         try:
+            refresh_django_connection()
             step(*args)
         except DatabaseError as exc:
             logger.warning('Could not %s (retrying): %s', what, exc)
