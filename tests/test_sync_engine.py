@@ -136,3 +136,110 @@ def test_agent_secrets_are_never_stored(synced_fabric):
         assert secret not in rows
     agent = Agent.objects.get(fabric=synced_fabric, name='ds3000-01')
     assert agent.spec == {'role': 'server-leaf', 'description': 'agent of ds3000-01'}
+
+
+# What each injected fault on one kind must say about it, in the run's errors.
+KIND_FAULTS = {
+    '403': '403 Forbidden',
+    '500': 'HTTP 500',
+    'malformed': 'malformed response',
+    'drop': 'dropped the connection',
+}
+
+
+@pytest.mark.parametrize('fault', KIND_FAULTS)
+def test_a_kind_that_fails_to_list_keeps_its_mirror(standin, synced_fabric, fault):
+    before = mirror_counts(synced_fabric)
+    standin.delete('vpcs', 'demo-vpc-3')  # would be deleted by a sync that took the failure for an empty list
+    standin.delete('switches', 'ds3000-01')  # other kinds still sync
+    standin.set_fault('vpcs', fault)
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    [error] = run.errors
+    assert error['kind'] == 'VPC' and KIND_FAULTS[fault] in error['message'], error
+    assert 'VPC' not in run.counts
+    assert mirror_counts(synced_fabric) == {**before, 'Switch': before['Switch'] - 1}
+    synced_fabric.refresh_from_db()
+    assert synced_fabric.sync_status == SyncStatusChoices.ERROR
+    assert KIND_FAULTS[fault] in synced_fabric.sync_error
+
+
+def test_a_slow_kind_hits_the_read_timeout_and_keeps_its_mirror(standin, synced_fabric):
+    before = mirror_counts(synced_fabric)
+    standin.delete('vpcs', 'demo-vpc-3')
+    standin.set_fault('vpcs', 'slow', delay=5)
+    with plugin_settings(kubernetes_read_timeout=0.5):
+        run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    [error] = run.errors
+    assert error['kind'] == 'VPC' and 'did not answer within 0.5 s' in error['message']
+    assert mirror_counts(synced_fabric) == before
+    assert run.duration < 5
+
+
+def test_a_hung_server_fails_the_run_quickly_and_keeps_the_mirror(standin, synced_fabric):
+    before = mirror_row_versions()
+    standin.set_fault(None, 'slow', delay=10)
+    with plugin_settings(kubernetes_read_timeout=0.5):
+        run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.FAILED
+    assert 'read timeout' in run.errors[0]['message']
+    assert run.duration < 5
+    assert mirror_row_versions() == before
+
+
+def test_a_kind_that_is_not_installed_is_reported_and_keeps_its_mirror(standin, synced_fabric):
+    before = mirror_counts(synced_fabric)
+    standin.set_fault('externalpeerings', '404')
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    assert run.not_installed == ['ExternalPeering']
+    assert mirror_counts(synced_fabric) == before
+
+
+def test_a_rejected_token_fails_the_run_and_deletes_nothing(standin, synced_fabric):
+    before = mirror_row_versions()
+    standin.set_fault(None, '401')
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.FAILED
+    assert run.errors == [{'kind': '', 'name': '', 'message': run.errors[0]['message']}]
+    assert '401 Unauthorized' in run.errors[0]['message']
+    assert mirror_row_versions() == before
+    synced_fabric.refresh_from_db()
+    assert synced_fabric.sync_status == SyncStatusChoices.ERROR
+
+
+def test_an_unreachable_cluster_fails_the_run_and_deletes_nothing(standin, synced_fabric):
+    before = mirror_row_versions()
+    standin.stop()
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.FAILED
+    [error] = run.errors
+    assert 'Connection refused' in error['message']
+    assert mirror_row_versions() == before
+    synced_fabric.refresh_from_db()
+    assert synced_fabric.sync_status == SyncStatusChoices.ERROR
+    assert synced_fabric.last_successful_sync < run.started
+
+
+def test_malformed_objects_are_skipped_and_named_and_the_rest_applies(standin, synced_fabric):
+    standin.patch('switches', 'ds3000-02', spec={'asn': 'sixty-five thousand'})
+    vpc = standin.get('vpcs', 'demo-vpc-1')
+    standin.upsert({'apiVersion': vpc['apiVersion'], 'kind': 'VPC', 'metadata': {'name': 'no-spec'}})
+    standin.patch('switches', 'ds3000-01', spec={'description': 'still applied'})
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    assert sorted((error['kind'], error['name']) for error in run.errors) == [('Switch', 'ds3000-02'),
+                                                                              ('VPC', 'no-spec')]
+    assert any('spec.asn must be a whole number' in error['message'] for error in run.errors)
+    assert Switch.objects.get(fabric=synced_fabric, name='ds3000-01').description == 'still applied'
+    # The malformed switch keeps its previous mirror; the malformed new VPC is not created.
+    assert Switch.objects.filter(fabric=synced_fabric, name='ds3000-02', asn=None).exists()
+    assert not VPC.objects.filter(fabric=synced_fabric, name='no-spec').exists()

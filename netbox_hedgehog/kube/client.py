@@ -155,7 +155,7 @@ class FabricAPI:
     def list_page(self, info, namespace, *, limit, continue_token=None, timeout=None):
         """One page of a kind's objects: the list body with "items" and "metadata.continue"."""
         return self._call(
-            f'while listing {info.plural} ({info.resource})',
+            f'while listing {info.kind} objects ({info.resource})',
             lambda **options: self.custom_objects.list_namespaced_custom_object(
                 info.group, info.version, namespace, info.plural, limit=limit, _continue=continue_token, **options
             ),

@@ -67,12 +67,14 @@ def _api_exception(exc, target, doing):
         )
     if status == 403:
         return FabricAPIError(
-            f"The fabric's credentials are not allowed {doing} (403 Forbidden){suffix}. Grant get and list on "
-            'this resource to the account the fabric uses.',
+            f"The Kubernetes API refused the fabric's credentials {doing} (403 Forbidden){suffix}. Grant get and "
+            'list on it to the account the fabric uses.',
             status=status,
         )
     if status == 404:
-        return FabricAPIError(f'The Kubernetes API does not serve this (404 Not Found) {doing}.', status=status)
+        return FabricAPIError(
+            f'The Kubernetes API answered 404 Not Found {doing}: it is not installed.', status=status
+        )
     if status == 410:
         return FabricAPIError(
             f'The Kubernetes API expired the paged list {doing} (410 Gone); the next sync starts over.',
@@ -92,7 +94,7 @@ def explain(exc, *, target, doing, connect_timeout, read_timeout):
     """
     Return a FabricAPIError for an exception raised by a Kubernetes API call.
 
-    target: "host:port" of the API server; doing: what was being done ("while listing switches").
+    target: "host:port" of the API server; doing: what was being done ("while listing Switch objects ...").
     """
     if isinstance(exc, FabricAPIError):
         return exc

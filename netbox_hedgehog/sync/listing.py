@@ -27,7 +27,7 @@ class KindListing:
 
 def _page_items(body, info):
     """Check the shape of a list response and return its items and continue token."""
-    where = f'while listing {info.plural} ({info.resource})'
+    where = f'while listing {info.kind} objects ({info.resource})'
     if not isinstance(body, dict):
         raise FabricAPIError(f'The Kubernetes API sent a malformed list {where}: not a JSON object.')
     items = body.get('items')
@@ -54,7 +54,7 @@ def list_kind(api, info, namespace, page_size):
             return listing
         if token in seen_tokens:
             raise FabricAPIError(
-                f'The Kubernetes API repeated a continue token while listing {info.plural}; the list never ends.'
+                f'The Kubernetes API repeated a continue token while listing {info.kind} objects; the list never ends.'
             )
         seen_tokens.add(token)
     raise FabricAPIError(f'The Kubernetes API sent more than {MAX_PAGES} pages of {info.plural}.')
