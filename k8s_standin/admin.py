@@ -45,11 +45,12 @@ class AdminApi:
         self.standin = standin  # the StandinServer, whose Python API this mirrors
         self.token = token
 
-    def handle(self, method: str, path: str, query: dict[str, str], authorization: str | None,
-               body: bytes) -> AdminResponse:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], authorization: str | None, body: bytes
+    ) -> AdminResponse:
         try:
             self._authenticate(authorization)
-            parts = [part for part in path[len(PREFIX):].split('/') if part]
+            parts = [part for part in path[len(PREFIX) :].split('/') if part]
             return self._route(method, parts, query, self._json(body))
         except AdminError as error:
             return AdminResponse(error.code, to_json({'error': str(error)}))
@@ -83,8 +84,9 @@ class AdminApi:
                 payload = payload or {}
                 if 'fault' not in payload:
                     raise AdminError(400, 'body needs "fault"')
-                fault = standin.set_fault(payload.get('kind'), payload['fault'], delay=payload.get('delay'),
-                                          times=payload.get('times'))
+                fault = standin.set_fault(
+                    payload.get('kind'), payload['fault'], delay=payload.get('delay'), times=payload.get('times')
+                )
                 return _ok(fault, 201)
             case 'DELETE', ['faults']:
                 if 'kind' in query:

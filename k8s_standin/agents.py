@@ -58,8 +58,16 @@ def _interfaces(index: int, moment: datetime) -> dict:
             'auto': False,
             'fec': 'rs',
             'change': _time(moment - timedelta(hours=2 + port)),
-            'counters': {'inb': 10_000_000 * port + index, 'outb': 9_000_000 * port + index,
-                         'ine': 0, 'oute': 0, 'ind': port % 2, 'outd': 0} if up else {},
+            'counters': {
+                'inb': 10_000_000 * port + index,
+                'outb': 9_000_000 * port + index,
+                'ine': 0,
+                'oute': 0,
+                'ind': port % 2,
+                'outd': 0,
+            }
+            if up
+            else {},
         }
     interfaces['M1'] = {'enabled': True, 'admin': 'up', 'oper': 'up', 'mac': _mac(index, 0), 'speed': '1G'}
     return interfaces
@@ -108,8 +116,9 @@ def agent_for_switch(switch: dict, index: int, now: datetime) -> dict:
     lifecycle = uuid.uuid5(_UID_NAMESPACE, name)
 
     labels = {'fabric.githedgehog.com/profile': profile} if profile else {}
-    annotations = {key: value for key, value in (switch['metadata'].get('annotations') or {}).items()
-                   if 'githedgehog.com/' in key}
+    annotations = {
+        key: value for key, value in (switch['metadata'].get('annotations') or {}).items() if 'githedgehog.com/' in key
+    }
     metadata = {'name': name, 'namespace': namespace, 'generation': generation}
     if labels:
         metadata['labels'] = labels
@@ -131,8 +140,7 @@ def agent_for_switch(switch: dict, index: int, now: datetime) -> dict:
                 'password': f'fake-registry-password-{index:04d}',
             },
             'users': [
-                {'name': 'admin', 'password': FAKE_PASSWORD_HASH, 'role': 'admin',
-                 'sshKeys': [FAKE_SSH_KEY]},
+                {'name': 'admin', 'password': FAKE_PASSWORD_HASH, 'role': 'admin', 'sshKeys': [FAKE_SSH_KEY]},
                 {'name': 'op', 'password': FAKE_PASSWORD_HASH, 'role': 'operator', 'sshKeys': []},
             ],
         },
@@ -147,14 +155,17 @@ def agent_for_switch(switch: dict, index: int, now: datetime) -> dict:
             'runID': str(uuid.uuid5(lifecycle, 'run')),
             'bootID': str(uuid.uuid5(lifecycle, 'boot')),
             'rebootRequired': False,
-            'conditions': [{
-                'type': 'Applied',
-                'status': 'False' if pending else 'True',
-                'reason': 'ApplyPending' if pending else 'ApplySucceeded',
-                'message': f'Config will be applied, gen={generation}' if pending
-                else f'Config applied, gen={generation}',
-                'lastTransitionTime': _time(attempt_at),
-            }],
+            'conditions': [
+                {
+                    'type': 'Applied',
+                    'status': 'False' if pending else 'True',
+                    'reason': 'ApplyPending' if pending else 'ApplySucceeded',
+                    'message': f'Config will be applied, gen={generation}'
+                    if pending
+                    else f'Config applied, gen={generation}',
+                    'lastTransitionTime': _time(attempt_at),
+                }
+            ],
             'state': {
                 'nos': {
                     'asicVersion': asic,

@@ -32,8 +32,16 @@ class Response:
 
 
 class KubernetesApi:
-    def __init__(self, registry: ApiRegistry, store: ObjectStore, faults: FaultBook, *, token: str | None,
-                 user: str, server_address: Callable[[], str]):
+    def __init__(
+        self,
+        registry: ApiRegistry,
+        store: ObjectStore,
+        faults: FaultBook,
+        *,
+        token: str | None,
+        user: str,
+        server_address: Callable[[], str],
+    ):
         self.registry = registry
         self.store = store
         self.faults = faults
@@ -190,8 +198,9 @@ class KubernetesApi:
         item_namespace, _, name = text.partition('/')
         return item_namespace, name
 
-    def _continue_from(self, resource: ResourceType, token: str,
-                       namespace: str | None) -> tuple[int, Snapshot, tuple[str, str]]:
+    def _continue_from(
+        self, resource: ResourceType, token: str, namespace: str | None
+    ) -> tuple[int, Snapshot, tuple[str, str]]:
         try:
             position = decode_continue(token)
         except InvalidContinueToken as error:

@@ -34,8 +34,9 @@ class FaultBook:
         self._lock = threading.Lock()
         self._faults: dict[str | None, Fault] = {}
 
-    def set(self, fault: str, kind: str | None = None, *, delay: float | None = None,
-            times: int | None = None) -> Fault:
+    def set(
+        self, fault: str, kind: str | None = None, *, delay: float | None = None, times: int | None = None
+    ) -> Fault:
         fault = str(fault).lower()
         if fault not in FAULT_NAMES:
             raise ValueError(f'unknown fault {fault!r}; known faults: {", ".join(FAULT_NAMES)}')

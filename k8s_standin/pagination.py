@@ -24,8 +24,9 @@ class ContinuePosition:
 
 
 def encode_continue(resource_version: int, last_key: str) -> str:
-    payload = json.dumps({'v': TOKEN_VERSION, 'rv': resource_version, 'start': last_key + '\x00'},
-                         separators=(',', ':'))
+    payload = json.dumps(
+        {'v': TOKEN_VERSION, 'rv': resource_version, 'start': last_key + '\x00'}, separators=(',', ':')
+    )
     return base64.urlsafe_b64encode(payload.encode()).rstrip(b'=').decode()
 
 

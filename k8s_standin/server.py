@@ -1,9 +1,10 @@
 """StandinServer: the Kubernetes API stand-in as one object, for tests (in-process) and for the CLI.
+Typical use in a test:
 
-    server = StandinServer(objects=sample_paths(), token='t').start()
-    ... kubernetes client against server.url ...
-    server.set_fault('vpcs', '403'); server.upsert(vpc); server.delete('vpcs', 'vpc-1')
-    server.stop()
+server = StandinServer(objects=sample_paths(), token='t').start()
+... kubernetes client against server.url ...
+server.set_fault('vpcs', '403'); server.upsert(vpc); server.delete('vpcs', 'vpc-1')
+server.stop()
 """
 
 import base64
@@ -53,11 +54,21 @@ class StandinServer:
     (`ca_pem`), whose PEM is also written to `ca_out` when given. port 0 picks a free port at `start()`.
     """
 
-    def __init__(self, crd_paths: Iterable[str | Path] | None = None, objects=None, *,
-                 crds: Iterable[dict] | None = None, host: str = '127.0.0.1', port: int = 0,
-                 token: str | None = None, admin_token: str | None = None, tls: bool = False,
-                 ca_out: str | Path | None = None, user: str = DEFAULT_USER,
-                 tls_hosts: Iterable[str] = DEFAULT_HOSTS):
+    def __init__(
+        self,
+        crd_paths: Iterable[str | Path] | None = None,
+        objects=None,
+        *,
+        crds: Iterable[dict] | None = None,
+        host: str = '127.0.0.1',
+        port: int = 0,
+        token: str | None = None,
+        admin_token: str | None = None,
+        tls: bool = False,
+        ca_out: str | Path | None = None,
+        user: str = DEFAULT_USER,
+        tls_hosts: Iterable[str] = DEFAULT_HOSTS,
+    ):
         self.host = host
         self.port = port
         self.registry = ApiRegistry()
@@ -73,8 +84,14 @@ class StandinServer:
             tls_hosts += (host,)
         self.certificates = make_certificates(tls_hosts) if tls else None
         self.ca_out = Path(ca_out) if ca_out else None
-        self.api = KubernetesApi(self.registry, self.store, self._faults, token=token, user=user,
-                                 server_address=lambda: f'{self.host}:{self.port}')
+        self.api = KubernetesApi(
+            self.registry,
+            self.store,
+            self._faults,
+            token=token,
+            user=user,
+            server_address=lambda: f'{self.host}:{self.port}',
+        )
         self.admin = AdminApi(self, admin_token if admin_token is not None else token)
         self.token = token
         self._httpd: StandinHttpServer | None = None
@@ -91,8 +108,12 @@ class StandinServer:
         if self.ca_out and self.certificates:
             self.ca_out.parent.mkdir(parents=True, exist_ok=True)
             self.ca_out.write_text(self.certificates.ca_pem)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={'poll_interval': 0.1},
-                                        name=f'k8s-standin:{self.port}', daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={'poll_interval': 0.1},
+            name=f'k8s-standin:{self.port}',
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -147,11 +168,21 @@ class StandinServer:
         """Create or replace one object; returns it as stored (uid, resourceVersion, generation ...)."""
         return self.store.upsert(obj)
 
-    def patch(self, kind: str, name: str, namespace: str | None = DEFAULT_NAMESPACE, *, spec=None, status=None,
-              labels=None, annotations=None) -> dict:
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = DEFAULT_NAMESPACE,
+        *,
+        spec=None,
+        status=None,
+        labels=None,
+        annotations=None,
+    ) -> dict:
         """JSON-merge-patch the spec, status, labels and/or annotations of an object."""
-        return self.store.patch(self._resource(kind), name, namespace, spec=spec, status=status, labels=labels,
-                                annotations=annotations)
+        return self.store.patch(
+            self._resource(kind), name, namespace, spec=spec, status=status, labels=labels, annotations=annotations
+        )
 
     def delete(self, kind: str, name: str, namespace: str | None = DEFAULT_NAMESPACE) -> dict:
         return self.store.delete(self._resource(kind), name, namespace)
@@ -189,8 +220,9 @@ class StandinServer:
 
     # Faults
 
-    def set_fault(self, kind: str | None = None, fault: str = '500', *, delay: float | None = None,
-                  times: int | None = None) -> dict:
+    def set_fault(
+        self, kind: str | None = None, fault: str = '500', *, delay: float | None = None, times: int | None = None
+    ) -> dict:
         """Inject a fault for one resource (plural, Kind, ...) or, with kind None, for every API request."""
         return self._faults.set(fault, kind, delay=delay, times=times).as_dict()
 

@@ -181,8 +181,17 @@ class ObjectStore:
                 skipped.append(f'{obj.get("apiVersion")}/{obj.get("kind")}')
         return skipped
 
-    def patch(self, resource: ResourceType, name: str, namespace: str | None = DEFAULT_NAMESPACE, *,
-              spec=None, status=None, labels=None, annotations=None) -> dict:
+    def patch(
+        self,
+        resource: ResourceType,
+        name: str,
+        namespace: str | None = DEFAULT_NAMESPACE,
+        *,
+        spec=None,
+        status=None,
+        labels=None,
+        annotations=None,
+    ) -> dict:
         """JSON-merge-patch parts of an object (None leaves a part alone; a None value inside deletes a key)."""
         with self._lock:
             item = self._items[resource.name].get(self._key(resource, namespace, name))

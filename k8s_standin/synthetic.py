@@ -95,15 +95,24 @@ class _FabricBuilder:
         self._server_connections(self.size.connections - fabric_links)
         self._vpcs()
         self._attachments()
-        self.objects.extend(agent_for_switch(switch, index, self.now) for index, switch in
-                            enumerate(self.switch_objects))
+        self.objects.extend(
+            agent_for_switch(switch, index, self.now) for index, switch in enumerate(self.switch_objects)
+        )
         return self.objects
 
     def _namespaces(self):
-        self.objects.append({'apiVersion': WIRING, 'kind': 'VLANNamespace', 'metadata': _meta('default'),
-                             'spec': {'ranges': [{'from': VLAN_FIRST, 'to': VLAN_LAST}]}})
-        self.objects.append({'apiVersion': VPC_API, 'kind': 'IPv4Namespace', 'metadata': _meta('default'),
-                             'spec': {'subnets': ['10.0.0.0/8']}})
+        self.objects.append({
+            'apiVersion': WIRING,
+            'kind': 'VLANNamespace',
+            'metadata': _meta('default'),
+            'spec': {'ranges': [{'from': VLAN_FIRST, 'to': VLAN_LAST}]},
+        })
+        self.objects.append({
+            'apiVersion': VPC_API,
+            'kind': 'IPv4Namespace',
+            'metadata': _meta('default'),
+            'spec': {'subnets': ['10.0.0.0/8']},
+        })
 
     def _serial(self) -> str:
         return 'SYN' + ''.join(self.rng.choice('0123456789ABCDEFGHJKLMNPQRSTUVWXYZ') for _ in range(13))
@@ -161,10 +170,13 @@ class _FabricBuilder:
                     return made
                 spine = self.spines[(leaf_index + round_number) % len(self.spines)]
                 spine_ip, leaf_ip = FABRIC_LINK_BASE + 2 * made, FABRIC_LINK_BASE + 2 * made + 1
-                link = {'spine': {'port': self.ports.take(spine), 'ip': f'{spine_ip}/31'},
-                        'leaf': {'port': self.ports.take(leaf, first=49), 'ip': f'{leaf_ip}/31'}}
-                self.objects.append(self._connection(f'{spine}--fabric--{leaf}', 'fabric',
-                                                     {'fabric': {'links': [link]}}, (spine, leaf)))
+                link = {
+                    'spine': {'port': self.ports.take(spine), 'ip': f'{spine_ip}/31'},
+                    'leaf': {'port': self.ports.take(leaf, first=49), 'ip': f'{leaf_ip}/31'},
+                }
+                self.objects.append(
+                    self._connection(f'{spine}--fabric--{leaf}', 'fabric', {'fabric': {'links': [link]}}, (spine, leaf))
+                )
                 made += 1
         return made
 
@@ -180,16 +192,22 @@ class _FabricBuilder:
                 switches = (self.leaves[number % len(self.leaves)],)
             if kind == 'bundled':
                 switches = switches * 2  # two links to the same leaf
-            links = [{'server': {'port': f'{server}/enp2s{link + 1}'}, 'switch': {'port': self.ports.take(switch)}}
-                     for link, switch in enumerate(switches)]
+            links = [
+                {'server': {'port': f'{server}/enp2s{link + 1}'}, 'switch': {'port': self.ports.take(switch)}}
+                for link, switch in enumerate(switches)
+            ]
             unique_switches = list(dict.fromkeys(switches))
             name = f'{server}--{kind}--{"--".join(unique_switches)}'
             if kind == 'unbundled':
                 spec = {'unbundled': {'link': links[0]}}
             else:
                 spec = {kind: {'links': links}}
-            self.objects.append({'apiVersion': WIRING, 'kind': 'Server', 'metadata': _meta(server),
-                                 'spec': {'description': f'synthetic server {number + 1}'}})
+            self.objects.append({
+                'apiVersion': WIRING,
+                'kind': 'Server',
+                'metadata': _meta(server),
+                'spec': {'description': f'synthetic server {number + 1}'},
+            })
             self.objects.append(self._connection(name, kind, spec, unique_switches, (server,)))
             self.server_connections.append(name)
 
@@ -206,13 +224,19 @@ class _FabricBuilder:
                     'vlan': VLAN_FIRST + subnet_number % (VLAN_LAST - VLAN_FIRST + 1),
                 }
                 if self.rng.random() < 0.5:
-                    subnet['dhcp'] = {'enable': True, 'range': {'start': f'10.{second % 256}.{third}.10',
-                                                                 'end': f'10.{second % 256}.{third}.99'}}
+                    subnet['dhcp'] = {
+                        'enable': True,
+                        'range': {'start': f'10.{second % 256}.{third}.10', 'end': f'10.{second % 256}.{third}.99'},
+                    }
                 subnets[f'subnet-{subnet_index + 1}'] = subnet
                 subnet_number += 1
             labels = {'fabric.githedgehog.com/ipv4ns': 'default', 'fabric.githedgehog.com/vlanns': 'default'}
-            self.objects.append({'apiVersion': VPC_API, 'kind': 'VPC', 'metadata': _meta(name, labels),
-                                 'spec': {'ipv4Namespace': 'default', 'vlanNamespace': 'default', 'subnets': subnets}})
+            self.objects.append({
+                'apiVersion': VPC_API,
+                'kind': 'VPC',
+                'metadata': _meta(name, labels),
+                'spec': {'ipv4Namespace': 'default', 'vlanNamespace': 'default', 'subnets': subnets},
+            })
             self.vpc_subnets.append((name, list(subnets)))
 
     def _attachments(self):
@@ -228,8 +252,11 @@ class _FabricBuilder:
                 if offset - number > len(self.server_connections):
                     raise ValueError('more VPCAttachments than distinct subnet/connection pairs')
             used.add((vpc, subnet, connection))
-            labels = {'fabric.githedgehog.com/vpc': vpc, 'fabric.githedgehog.com/subnet': subnet,
-                      'fabric.githedgehog.com/connection': connection}
+            labels = {
+                'fabric.githedgehog.com/vpc': vpc,
+                'fabric.githedgehog.com/subnet': subnet,
+                'fabric.githedgehog.com/connection': connection,
+            }
             self.objects.append({
                 'apiVersion': VPC_API,
                 'kind': 'VPCAttachment',

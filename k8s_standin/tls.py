@@ -48,7 +48,8 @@ def make_certificates(hosts=DEFAULT_HOSTS) -> ServerCertificates:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name('k8s-standin-ca')
     ca = (
-        x509.CertificateBuilder()
+        x509
+        .CertificateBuilder()
         .subject_name(ca_name)
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
@@ -57,9 +58,17 @@ def make_certificates(hosts=DEFAULT_HOSTS) -> ServerCertificates:
         .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
@@ -67,7 +76,8 @@ def make_certificates(hosts=DEFAULT_HOSTS) -> ServerCertificates:
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
     server = (
-        x509.CertificateBuilder()
+        x509
+        .CertificateBuilder()
         .subject_name(_name('kube-apiserver'))
         .issuer_name(ca_name)
         .public_key(server_key.public_key())
@@ -77,9 +87,7 @@ def make_certificates(hosts=DEFAULT_HOSTS) -> ServerCertificates:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(_subject_alternative_names(hosts)), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     return ServerCertificates(
