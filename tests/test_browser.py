@@ -270,7 +270,9 @@ def follow_sync_and_sync_now(page, start_scheduler, **scheduler_env):
     page.driver.find_element(By.ID, 'sync-now-button').click()
     page.wait(lambda d: 'queued; the scheduler will start it within a few seconds' in d.page_source,
               'the queued message')
-    page.wait(lambda d: len(run_rows(page)) == 2, 'a second run in the run history')
+    # The new run shows up while it runs; the fabric is back in sync once it has finished.
+    page.wait(lambda d: len(run_rows(page)) == 2 and 'In sync' in page.text('#sync-status'),
+              'a second, finished run in the run history')
     assert 'Manual' in run_rows(page)[0].text
     page.assert_clean()
 
