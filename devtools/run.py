@@ -187,10 +187,9 @@ class StandinOutput:
 
 
 def start_standin(supervisor, port):
-    token = STANDIN_TOKEN_FILE.read_text().strip()
     argv = [
         sys.executable, '-m', 'k8s_standin',
-        '--host', HOST, '--port', str(port), '--token', token,
+        '--host', HOST, '--port', str(port), '--token-file', str(STANDIN_TOKEN_FILE),
         '--crds', str(STANDIN_FIXTURES / 'crds'),
         '--objects', str(STANDIN_FIXTURES / 'samples'),
     ]  # fmt: skip
