@@ -1,16 +1,21 @@
 """The sync engine against the Kubernetes API stand-in: counts, relations, no-op resyncs, changes, faults."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices
 from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
-from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
-from netbox_hedgehog.sync import sync_fabric
+from netbox_hedgehog.models import VPC, Agent, Connection, HedgehogFabric, Switch, SyncRun, VPCAttachment
+from netbox_hedgehog.sync import SyncAlreadyRunning, is_sync_running, sync_fabric
 
 from .sync_fixtures import (
     AGENT_PASSWORD_HASH,
     REGISTRY_PASSWORD,
     REGISTRY_USERNAME,
+    TOKEN,
     expected_counts,
     make_fabric,
     mirror_row_versions,
@@ -243,3 +248,36 @@ def test_malformed_objects_are_skipped_and_named_and_the_rest_applies(standin, s
     # The malformed switch keeps its previous mirror; the malformed new VPC is not created.
     assert Switch.objects.filter(fabric=synced_fabric, name='ds3000-02', asn=None).exists()
     assert not VPC.objects.filter(fabric=synced_fabric, name='no-spec').exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_sync_while_one_runs_is_refused_at_once(standin):
+    fabric = HedgehogFabric.objects.create(
+        name='concurrent', kubernetes_server=standin.url, kubernetes_token=TOKEN, sync_enabled=False
+    )
+    standin.set_fault('switchprofiles', 'slow', delay=5)  # holds the first sync in its first list call
+    outcome = {}
+
+    def first_sync():
+        try:
+            outcome['run'] = sync_fabric(fabric.pk, 'scheduled')
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_sync)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not SyncRun.objects.filter(fabric=fabric, outcome=SyncOutcomeChoices.RUNNING).exists():
+            assert time.monotonic() < deadline, 'the first sync never started'
+            time.sleep(0.05)
+        assert is_sync_running(fabric.pk)
+        asked = time.monotonic()
+        with pytest.raises(SyncAlreadyRunning):
+            sync_fabric(fabric.pk, 'manual')
+        assert time.monotonic() - asked < 1
+    finally:
+        thread.join(timeout=60)
+    assert outcome['run'].outcome == SyncOutcomeChoices.SUCCESS, outcome['run'].errors
+    assert SyncRun.objects.filter(fabric=fabric).count() == 1
+    assert not is_sync_running(fabric.pk)
