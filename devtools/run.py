@@ -192,6 +192,8 @@ def start_standin(supervisor, port):
         '--host', HOST, '--port', str(port), '--token-file', str(STANDIN_TOKEN_FILE),
         '--crds', str(STANDIN_FIXTURES / 'crds'),
         '--objects', str(STANDIN_FIXTURES / 'samples'),
+        # Live switch agents report every 15 s; without this every switch of the demo would look unreachable.
+        '--agent-heartbeats', '15',
     ]  # fmt: skip
     process = supervisor.start('k8s-standin', argv, stdout=subprocess.PIPE)
     return StandinOutput(process.stdout)

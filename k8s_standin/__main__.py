@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from k8s_standin.heartbeats import AgentHeartbeats
 from k8s_standin.manifests import default_crd_paths, load_manifests
 from k8s_standin.server import StandinServer
 from k8s_standin.synthetic import generate, parse_size
@@ -56,6 +57,13 @@ def parse_args(argv=None):
         'attachments=4000 (those are the defaults)',
     )
     parser.add_argument('--seed', type=int, default=0, help='seed of the synthetic fabric (default 0)')
+    parser.add_argument(
+        '--agent-heartbeats',
+        type=float,
+        default=0,
+        metavar='SECONDS',
+        help='refresh every Agent heartbeat this often, like live switch agents (default 0: never)',
+    )
     parser.add_argument(
         '--log-level',
         default='info',
@@ -108,11 +116,14 @@ def main(argv=None) -> int:
         len(server.installed()),
         '' if args.token else ' without authentication',
     )
+    heartbeats = AgentHeartbeats(server, args.agent_heartbeats).start() if args.agent_heartbeats > 0 else None
     print(f'k8s-standin ready at {server.url}', flush=True)
     try:
         stop.wait()
     finally:
         logger.info('stopping')
+        if heartbeats:
+            heartbeats.stop()
         server.stop()
     return 0
 

@@ -736,3 +736,31 @@ def test_command_line_serves_until_sigterm(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_agent_heartbeats_move_forward_and_keep_each_agents_lag(server):
+    from k8s_standin.heartbeats import AgentHeartbeats
+
+    def beats():
+        return {
+            a['metadata']['name']: datetime.strptime(a['status']['lastHeartbeat'], '%Y-%m-%dT%H:%M:%SZ').replace(
+                tzinfo=UTC
+            )
+            for a in server.objects('agents')
+        }
+
+    before = beats()
+    freshest = max(before.values())
+    heartbeats = AgentHeartbeats(server, interval=3600)
+    heartbeats.start()  # beats once at once, then sleeps for the interval
+    try:
+        deadline = time.monotonic() + 30
+        while max(beats().values()) == freshest and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = beats()
+    finally:
+        heartbeats.stop()
+    now = datetime.now(UTC)
+    assert abs((now - max(after.values())).total_seconds()) < 60
+    for name, beat in before.items():
+        assert after[name] - max(after.values()) == beat - freshest, name
