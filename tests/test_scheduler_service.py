@@ -103,6 +103,15 @@ def test_fabric_lifecycle_drives_its_job(start_scheduler):
     job = wait_for(lambda: jobs_by_id().get(job_id), 'the job of a re-enabled fabric')
     assert_close(job.next_run_time, fabric.last_sync + timedelta(seconds=1800))
 
+    # "Sync now" on an idle fabric: one extra run at once, the schedule untouched.
+    requested = timezone.now()
+    request_sync_now(fabric)
+    manual = finished_runs(fabric, 1, trigger=SyncTriggerChoices.MANUAL)
+    assert manual[0].started - requested < timedelta(seconds=2)
+    wait_for(lambda: f'fabric-sync-now:{fabric.pk}' not in jobs_by_id(), 'the sync-now job to be consumed')
+    assert len(runs_of(fabric)) == 2
+    assert jobs_by_id()[job_id].next_run_time == job.next_run_time
+
     fabric.delete()
     wait_for(lambda: job_id not in jobs_by_id(), 'the job of a deleted fabric to go')
     assert len(SyncRun.objects.filter(fabric_id=fabric.pk)) == 0  # cascaded
@@ -110,44 +119,24 @@ def test_fabric_lifecycle_drives_its_job(start_scheduler):
         assert event in scheduler.log
 
 
-def test_sync_now_runs_exactly_once_and_never_overlaps(start_scheduler):
+def test_sync_now_runs_once_and_takes_turns_with_scheduled_runs(start_scheduler):
     scheduler = start_scheduler()
     scheduler.wait_until_leader()
-    fabric = make_fabric('sync-now', sync_seconds=2)
+    # Syncs of 3 s every 5 s: a "sync now" asked for during the first run keeps the fabric busy over the next slot.
+    fabric = make_fabric('turns', interval=5, sync_seconds=3)
     wait_for(lambda: runs_of(fabric, outcome=SyncOutcomeChoices.RUNNING), 'the first scheduled run to start')
-
-    # Requested during the scheduled run: neither lost nor run twice, and the second request merges.
     request_sync_now(fabric)
-    request_sync_now(fabric)
-    manual = finished_runs(fabric, 1, trigger=SyncTriggerChoices.MANUAL)
-    scheduled = runs_of(fabric, trigger=SyncTriggerChoices.SCHEDULED)
-    assert len(scheduled) == 1
-    assert manual[0].started >= scheduled[0].finished
+    request_sync_now(fabric)  # still queued behind the running sync: merged into the first request
 
-    # Requested while idle: exactly one more run, at once.
-    requested = timezone.now()
-    request_sync_now(fabric)
-    manual = finished_runs(fabric, 2, trigger=SyncTriggerChoices.MANUAL)
-    assert manual[1].started - requested < timedelta(seconds=2)
-    wait_for(lambda: f'fabric-sync-now:{fabric.pk}' not in jobs_by_id(), 'the sync-now job to be consumed')
-    assert len(runs_of(fabric, trigger=SyncTriggerChoices.MANUAL)) == 2
-    assert len(runs_of(fabric, trigger=SyncTriggerChoices.SCHEDULED)) == 1
-    assert 'merged' in scheduler.log
-
-
-def test_scheduled_run_due_during_sync_now_waits_its_turn(start_scheduler):
-    scheduler = start_scheduler()
-    scheduler.wait_until_leader()
-    fabric = make_fabric('turns', interval=5, sync_seconds=2)
-    first = finished_runs(fabric, 1)[0]
-    # Ask for a run ~2 s before the next slot, so the slot falls inside the manual run.
-    wait_for(lambda: timezone.now() >= first.started + timedelta(seconds=2.5), 'the middle of the interval')
-    request_sync_now(fabric)
-    finished_runs(fabric, 1, trigger=SyncTriggerChoices.MANUAL)
-    runs = finished_runs(fabric, 4)
+    runs = finished_runs(fabric, 4)[:4]
+    assert [run.trigger for run in runs] == [
+        SyncTriggerChoices.SCHEDULED, SyncTriggerChoices.MANUAL, SyncTriggerChoices.SCHEDULED,
+        SyncTriggerChoices.SCHEDULED,
+    ]
     for earlier, later in zip(runs, runs[1:]):
         assert later.started >= earlier.finished, 'two syncs of one fabric overlapped'
-    assert len([run for run in runs if run.trigger == SyncTriggerChoices.MANUAL]) == 1
+    assert len(runs_of(fabric, trigger=SyncTriggerChoices.MANUAL)) == 1
+    assert 'merged' in scheduler.log
 
 
 def test_restart_keeps_next_run_times_and_reconciles(start_scheduler):
@@ -182,7 +171,7 @@ def test_restart_keeps_next_run_times_and_reconciles(start_scheduler):
     assert len(runs_of(kept)) == 1
 
 
-def test_one_leader_and_standby_takes_over_after_sigkill(start_scheduler):
+def test_one_leader_and_standby_takes_over_after_sigkill_mid_sync(start_scheduler):
     first = start_scheduler()
     first.wait_until_leader()
     second = start_scheduler()
@@ -190,36 +179,29 @@ def test_one_leader_and_standby_takes_over_after_sigkill(start_scheduler):
     wait_for(lambda: len(scheduler_state().standbys) == 1, 'a standby heartbeat')
     assert scheduler_state().leader.pid == first.pid
 
+    fabric = make_fabric('killed-mid-sync', sync_seconds=600)
+    wait_for(
+        lambda: HedgehogFabric.objects.filter(pk=fabric.pk, sync_status=SyncStatusChoices.SYNCING).exists(),
+        'the sync to be running',
+    )
+    assert 'Run of fabric' not in second.log, 'a standby must not run syncs'
     first.send(signal.SIGKILL)
     killed = time.monotonic()
     second.wait_until_leader(timeout=30)
     assert time.monotonic() - killed <= 10, 'the standby must take over within 10 s'
     assert len(scheduler_state().standbys) == 0
 
-    fabric = make_fabric('after-takeover')
-    finished_runs(fabric, 1)
-    call_command('hedgehog_scheduler', check=True)
-
-
-def test_sigkill_during_sync_leaves_nothing_syncing(start_scheduler):
-    scheduler = start_scheduler()
-    scheduler.wait_until_leader()
-    fabric = make_fabric('killed-mid-sync', sync_seconds=600)
-    wait_for(
-        lambda: HedgehogFabric.objects.filter(pk=fabric.pk, sync_status=SyncStatusChoices.SYNCING).exists(),
-        'the sync to be running',
-    )
-    scheduler.send(signal.SIGKILL)
-    scheduler.wait_exit()
-
-    restarted = start_scheduler()
-    restarted.wait_until_leader()
+    # The new leader finds the sync the dead one left behind and records it as interrupted.
     wait_for(lambda: not runs_of(fabric, outcome=SyncOutcomeChoices.RUNNING), 'the stale run to be recovered')
     fabric.refresh_from_db()
     assert fabric.sync_status == SyncStatusChoices.ERROR
     assert fabric.sync_error == INTERRUPTED_MESSAGE
     assert runs_of(fabric)[0].outcome == SyncOutcomeChoices.INTERRUPTED
     assert f'fabric-sync:{fabric.pk}' in jobs_by_id()
+
+    later = make_fabric('after-takeover')
+    finished_runs(later, 1)
+    call_command('hedgehog_scheduler', check=True)
 
 
 def test_sigterm_lets_short_syncs_finish_and_marks_the_rest(start_scheduler):
