@@ -39,6 +39,9 @@ REQUESTED_JOB_PREFIX = 'fabric-sync-now:'
 
 # How often a "sync now" that found another process syncing the fabric tries again.
 BUSY_RETRY_SECONDS = 1
+# A run due while the leader lock connection is being replaced (a terminated backend, a database restart) waits
+# this long for this process to lead again; the slot was already taken off the job store and would be lost.
+LEADERSHIP_GRACE_SECONDS = 5
 
 
 def scheduled_job_id(fabric_id):
@@ -80,6 +83,13 @@ class RunRegistry:
     def turn(self, fabric_id):
         with self._turns_guard:
             return self._turns.setdefault(fabric_id, threading.Lock())
+
+    def wait_for_leadership(self, timeout):
+        deadline = time.monotonic() + timeout
+        while not self.may_start():
+            if self.stopping.wait(min(1, max(deadline - time.monotonic(), 0))) or time.monotonic() >= deadline:
+                return False
+        return True
 
     def add_pending_request(self, fabric_id):
         with self._turns_guard:
@@ -142,7 +152,7 @@ def run_sync(fabric_id, trigger):
             logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
             return
         # Checked at the last moment: a run must not start once this process is no longer the leader.
-        if not runs.may_start():
+        if not runs.wait_for_leadership(LEADERSHIP_GRACE_SECONDS):
             logger.warning('Run of fabric %s (%s) not started: this scheduler is not leading', fabric_id, trigger)
             return
         with runs.running(fabric_id, trigger):
