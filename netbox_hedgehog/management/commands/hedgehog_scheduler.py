@@ -12,6 +12,9 @@ from scheduler_worker.engine import APPLICATION_NAME
 
 class Command(BaseCommand):
     help = 'Run the Hedgehog fabric sync scheduler (one leader, any number of standbys), or check its health.'
+    # System checks import every URLconf, view and template tag; the scheduler uses none of them, and a restart
+    # (or a health probe) must not wait for, or fail on, the web side.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
