@@ -1,5 +1,8 @@
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from netbox.plugins import PluginMenu, PluginMenuButton, PluginMenuItem
+
+from .mirror_kinds import HEALTH, MIRROR_KINDS, VPC, WIRING
 
 fabric_item = PluginMenuItem(
     link='plugins:netbox_hedgehog:hedgehogfabric_list',
@@ -15,7 +18,24 @@ fabric_item = PluginMenuItem(
     ),
 )
 
+# Menu labels where the kind's plural alone would not say what the page shows.
+MENU_LABELS = {'Agent': _('Agents (switch health)')}
+
+
+def kind_items(group):
+    return tuple(
+        PluginMenuItem(
+            link=f'plugins:netbox_hedgehog:{kind.url_name}_list',
+            link_text=MENU_LABELS.get(kind.model_name, capfirst(kind.model._meta.verbose_name_plural)),
+            permissions=[f'netbox_hedgehog.view_{kind.url_name}'],
+        )
+        for kind in MIRROR_KINDS
+        if kind.menu_group == group
+    )
+
+
 health_items = (
+    *kind_items(HEALTH),
     PluginMenuItem(
         link='plugins:netbox_hedgehog:syncrun_list',
         link_text=_('Sync runs'),
@@ -32,7 +52,9 @@ menu = PluginMenu(
     label=_('Hedgehog'),
     groups=(
         (_('Fabrics'), (fabric_item,)),
-        (_('Health'), health_items),
+        (WIRING, kind_items(WIRING)),
+        (VPC, kind_items(VPC)),
+        (HEALTH, health_items),
     ),
     icon_class='mdi mdi-hexagon-multiple-outline',
 )

@@ -1,5 +1,6 @@
 from netbox.search import SearchIndex, register_search
 
+from .mirror_kinds import MIRROR_KINDS
 from .models import HedgehogFabric
 
 
@@ -13,3 +14,17 @@ class HedgehogFabricIndex(SearchIndex):
         ('comments', 5000),
     )
     display_attrs = ('kubernetes_server', 'sync_status', 'description')
+
+
+def build_search_index(kind):
+    """Mirrored objects are found by name first, then by the kind's other identifying fields."""
+    return register_search(type(f'{kind.model_name}Index', (SearchIndex,), {
+        '__module__': __name__,
+        'model': kind.model,
+        'fields': (('name', 100), *((name, 300) for name in kind.search_fields)),
+        'display_attrs': ('fabric', *kind.columns[:2]),
+    }))
+
+
+for _kind in MIRROR_KINDS:
+    globals()[f'{_kind.model_name}Index'] = build_search_index(_kind)

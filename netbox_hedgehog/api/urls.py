@@ -6,6 +6,8 @@ from . import views
 router = NetBoxRouter()
 router.register('fabrics', views.HedgehogFabricViewSet)
 router.register('sync-runs', views.SyncRunViewSet)
+for slug, viewset in views.MIRROR_VIEWSETS.items():
+    router.register(slug, viewset)
 
 urlpatterns = [
     *router.urls,

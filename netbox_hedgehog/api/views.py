@@ -11,22 +11,26 @@ from rest_framework.views import APIView
 from scheduler_worker.joblist import list_jobs, scheduler_state
 
 from .. import filtersets
+from ..kube.connection import test_connection
+from ..mirror_kinds import MIRROR_KINDS
 from ..models import HedgehogFabric, SyncRun
 from ..permissions import may_act_on_fabric
 from ..scheduler_status import scheduler_outage
 from ..sync_requests import CannotSync, queue_sync
+from . import serializers
 from .permissions import FabricActionPermission
 from .serializers import (
+    ConnectionReportSerializer,
     HedgehogFabricSerializer,
     SchedulerStatusSerializer,
     SyncRequestSerializer,
     SyncRunSerializer,
 )
 
-__all__ = ('HedgehogFabricViewSet', 'SchedulerStatusView', 'SyncRunViewSet')
+__all__ = ('MIRROR_VIEWSETS', 'HedgehogFabricViewSet', 'MirroredObjectViewSet', 'SchedulerStatusView', 'SyncRunViewSet')
 
 # Detail actions that need the sync or change permission rather than the add permission a POST maps to.
-FABRIC_ACTIONS = ('sync',)
+FABRIC_ACTIONS = ('sync', 'test_connection')
 
 
 class HedgehogFabricViewSet(NetBoxModelViewSet):
@@ -62,6 +66,13 @@ class HedgehogFabricViewSet(NetBoxModelViewSet):
         )
         return Response(serializer.data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={200: ConnectionReportSerializer})
+    @action(detail=True, methods=['post'], url_path='test-connection')
+    def test_connection(self, request, pk):
+        """Reach the fabric's Kubernetes API: server version, installed Hedgehog kinds, list permission per kind."""
+        fabric = self.get_actionable_fabric(request, pk)
+        return Response(ConnectionReportSerializer(test_connection(fabric).as_dict()).data)
+
 
 class SyncRunViewSet(NetBoxReadOnlyModelViewSet):
     queryset = SyncRun.objects.select_related('fabric')
@@ -94,3 +105,19 @@ class SchedulerStatusView(APIView):
             'job_count': len(list_jobs()),
         })
         return Response(serializer.data)
+
+
+class MirroredObjectViewSet(NetBoxReadOnlyModelViewSet):
+    """Mirrored objects are written only by the sync: list and retrieve, nothing else."""
+
+
+def build_mirror_viewset(kind):
+    return type(f'{kind.model_name}ViewSet', (MirroredObjectViewSet,), {
+        '__module__': __name__,
+        'queryset': kind.queryset(),
+        'serializer_class': getattr(serializers, f'{kind.model_name}Serializer'),
+        'filterset_class': getattr(filtersets, f'{kind.model_name}FilterSet'),
+    })
+
+
+MIRROR_VIEWSETS = {kind.slug: build_mirror_viewset(kind) for kind in MIRROR_KINDS}

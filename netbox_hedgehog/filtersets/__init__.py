@@ -1,2 +1,3 @@
 from .fabric import *
+from .mirror import *
 from .runs import *

@@ -1,15 +1,27 @@
 import strawberry
 import strawberry_django
 
+from ..mirror_kinds import MIRROR_KINDS
+from . import mirror
 from .types import HedgehogFabricType, SyncRunType
 
 
-@strawberry.type(name='Query')
-class HedgehogQuery:
-    hedgehog_fabric: HedgehogFabricType = strawberry_django.field()
-    hedgehog_fabric_list: list[HedgehogFabricType] = strawberry_django.field()
-    hedgehog_sync_run: SyncRunType = strawberry_django.field()
-    hedgehog_sync_run_list: list[SyncRunType] = strawberry_django.field()
+def build_query():
+    """hedgehog_<name> and hedgehog_<name>_list for the fabric, its runs and every mirrored kind."""
+    object_types = {
+        'fabric': HedgehogFabricType,
+        'sync_run': SyncRunType,
+        **{kind.name: getattr(mirror, f'{kind.model_name}Type') for kind in MIRROR_KINDS},
+    }
+    annotations = {}
+    for name, object_type in object_types.items():
+        annotations[f'hedgehog_{name}'] = object_type
+        annotations[f'hedgehog_{name}_list'] = list[object_type]
+    attrs = {name: strawberry_django.field() for name in annotations}
+    query = type('HedgehogQuery', (), {'__annotations__': annotations, '__module__': __name__, **attrs})
+    return strawberry.type(name='Query')(query)
 
+
+HedgehogQuery = build_query()
 
 schema = [HedgehogQuery]

@@ -7,6 +7,7 @@ from netbox.tables import PrimaryModelTable, columns
 from scheduler_worker.joblist import list_jobs
 
 from ..formatting import humanize_seconds, shorten
+from ..mirror_kinds import mirrored_object_counts
 from ..models import HedgehogFabric
 from ..templatetags.hedgehog import relative_time
 
@@ -33,6 +34,7 @@ class HedgehogFabricTable(PrimaryModelTable):
     last_successful_sync = RelativeTimeColumn(verbose_name=_('Last success'))
     next_sync = RelativeTimeColumn(verbose_name=_('Next sync'), accessor='pk', orderable=False)
     sync_error = tables.Column(verbose_name=_('Error'))
+    object_count = tables.Column(verbose_name=_('Objects'), accessor='pk', orderable=False)
     tags = columns.TagColumn(url_name='plugins:netbox_hedgehog:hedgehogfabric_list')
 
     class Meta(PrimaryModelTable.Meta):
@@ -40,12 +42,28 @@ class HedgehogFabricTable(PrimaryModelTable):
         fields = (
             'pk', 'id', 'name', 'description', 'kubernetes_server', 'kubernetes_namespace', 'sync_enabled',
             'sync_interval', 'sync_status', 'last_sync', 'next_sync', 'last_successful_sync', 'sync_error',
-            'comments', 'tags', 'created', 'last_updated',
+            'object_count', 'comments', 'tags', 'created', 'last_updated',
         )
         default_columns = (
             'pk', 'name', 'kubernetes_server', 'sync_enabled', 'sync_interval', 'sync_status', 'last_sync',
-            'next_sync', 'sync_error',
+            'next_sync', 'sync_error', 'object_count',
         )
+
+    def configure(self, request):
+        self.user = request.user
+        super().configure(request)
+
+    @cached_property
+    def object_counts(self):
+        """Mirrored objects per fabric that the user may view, across every kind, in one query."""
+        user = getattr(self, 'user', None)
+        return mirrored_object_counts(user) if user is not None else {}
+
+    def render_object_count(self, value):
+        return self.object_counts.get(value, 0)
+
+    def value_object_count(self, value):
+        return self.object_counts.get(value, 0)
 
     @cached_property
     def next_sync_times(self):

@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .. import mirror_panels
 from ..formatting import humanize_duration, humanize_seconds, relative_to_now, shorten
 from ..scheduler_status import scheduler_outage
 
@@ -25,3 +26,7 @@ def relative_time(moment, empty='—'):
 def scheduler_banner(context):
     """The warning that periodic sync has stopped; renders nothing while a scheduler leader beats."""
     return {'outage': scheduler_outage(), 'perms': context.get('perms')}
+
+
+register.simple_tag(mirror_panels.vpc_subnets, name='vpc_subnets')
+register.simple_tag(mirror_panels.connection_endpoints, name='connection_endpoints')

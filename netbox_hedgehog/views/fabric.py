@@ -9,6 +9,7 @@ from ..models import HedgehogFabric, SyncRun
 from ..permissions import may_act_on_fabric
 from ..scheduler_status import next_run
 from ..sync_requests import CannotSync, queue_sync
+from .mirror import fabric_kind_counts
 
 __all__ = (
     'HedgehogFabricBulkDeleteView',
@@ -33,6 +34,7 @@ def live_context(request, fabric):
         'next_run': next_run(fabric),
         'runs_table': runs_table,
         'run_count': runs.count(),
+        'kind_counts': fabric_kind_counts(request.user, fabric),
     }
 
 

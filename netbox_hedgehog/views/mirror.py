@@ -1,0 +1,111 @@
+"""
+Read-only list and detail pages of every mirrored kind, built from the catalog in mirror_kinds.py. The fabric is
+the source of these objects, so the pages offer no add, edit, import or delete.
+"""
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.text import capfirst
+from netbox.object_actions import BulkExport
+from netbox.views import generic
+from utilities.views import register_model_view
+
+from .. import filtersets, forms, tables
+from ..mirror_display import as_yaml, field_html, field_label
+from ..mirror_kinds import MIRROR_KINDS
+
+__all__ = ('MirroredObjectListView', 'MirroredObjectView', 'fabric_kind_counts')
+
+# Related objects listed on a detail page before it points to the full list.
+RELATED_LIMIT = 25
+
+
+def list_url(model_name, **params):
+    url = reverse(f'plugins:netbox_hedgehog:{model_name.lower()}_list')
+    return f'{url}?{urlencode(params)}' if params else url
+
+
+def fabric_kind_counts(user, fabric):
+    """Objects of each kind the user may view in the fabric, each with the link to that kind's list of them."""
+    counts = []
+    for kind in MIRROR_KINDS:
+        if not user.has_perm(f'netbox_hedgehog.view_{kind.url_name}'):
+            continue
+        counts.append({
+            'label': capfirst(kind.model._meta.verbose_name_plural),
+            'count': kind.model.objects.restrict(user, 'view').filter(fabric=fabric).count(),
+            'url': list_url(kind.model_name, fabric_id=fabric.pk),
+        })
+    return counts
+
+
+def related_objects(user, instance, related):
+    """One related panel: the objects the user may view, the first RELATED_LIMIT of them, and the link to all."""
+    model = related_model(related)
+    queryset = model.objects.none()
+    for accessor in related.accessors:
+        queryset = queryset | getattr(instance, accessor).all()
+    queryset = queryset.restrict(user, 'view').distinct().order_by('name')
+    count = queryset.count()
+    return {
+        'title': related.title,
+        'objects': [
+            (obj, getattr(obj, related.note) if related.note else '') for obj in queryset[:RELATED_LIMIT]
+        ],
+        'count': count,
+        'url': list_url(related.model_name, **{related.filter: instance.pk}) if related.filter else '',
+    }
+
+
+def related_model(related):
+    return next(kind.model for kind in MIRROR_KINDS if kind.model_name == related.model_name)
+
+
+class MirroredObjectListView(generic.ObjectListView):
+    template_name = 'netbox_hedgehog/object_list.html'
+    actions = (BulkExport,)
+
+
+class MirroredObjectView(generic.ObjectView):
+    template_name = 'netbox_hedgehog/mirroredobject.html'
+    actions = ()
+    kind = None
+
+    def get_extra_context(self, request, instance):
+        return {
+            'kind': self.kind,
+            'list_url': list_url(self.kind.model_name),
+            'attributes': [
+                (field_label(field), field_html(instance, field))
+                for field in self.kind.shown_fields
+            ],
+            'related': [
+                related_objects(request.user, instance, related) for related in self.kind.related
+                if request.user.has_perm(f'netbox_hedgehog.view_{related.model_name.lower()}')
+            ],
+            'spec_yaml': as_yaml(instance.spec),
+            'status_yaml': as_yaml(instance.status),
+        }
+
+
+def register_views(kind):
+    list_view = type(f'{kind.model_name}ListView', (MirroredObjectListView,), {
+        '__module__': __name__,
+        'queryset': kind.queryset(),
+        'filterset': getattr(filtersets, f'{kind.model_name}FilterSet'),
+        'filterset_form': getattr(forms, f'{kind.model_name}FilterForm'),
+        'table': getattr(tables, f'{kind.model_name}Table'),
+    })
+    detail_view = type(f'{kind.model_name}View', (MirroredObjectView,), {
+        '__module__': __name__,
+        'queryset': kind.queryset(),
+        'kind': kind,
+    })
+    register_model_view(kind.model, 'list', path='', detail=False)(list_view)
+    register_model_view(kind.model)(detail_view)
+    return list_view, detail_view
+
+
+for _kind in MIRROR_KINDS:
+    for _view in register_views(_kind):
+        globals()[_view.__name__] = _view
