@@ -8,18 +8,52 @@ are handled first (references nulled, many-to-many links and NetBox's tags, jour
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, models
 from django.utils import timezone
 
 from ..kube.kinds import MIRRORED_KINDS
 
-__all__ = ('KindChanges', 'apply_kind', 'resolve_references')
+__all__ = (
+    'KindChanges',
+    'KindListingRead',
+    'MirroredRow',
+    'apply_kind',
+    'existing_rows',
+    'refresh_statistics',
+    'resolve_references',
+)
 
 BATCH_SIZE = 500
+# Rows created or deleted in one table by one run beyond which its planner statistics are refreshed at once.
+# Until autovacuum gets to a freshly filled table, PostgreSQL plans the relation queries below as nested loops
+# over sequential scans, which takes seconds for a few thousand rows instead of milliseconds.
+STATISTICS_THRESHOLD = 200
 # Fields a sync never rewrites on an existing row: its identity, its creation, the user's own data, and the
 # relations, which resolve_references() keeps right.
 NOT_UPDATED = {'id', 'fabric', 'created', 'custom_field_data'}
+
+
+class MirroredRow(NamedTuple):
+    """What a sync needs to know about a row it already holds."""
+
+    pk: int
+    resource_version: str
+    name: str
+
+
+@dataclass
+class KindListingRead:
+    """One kind's complete listing, sorted for applying."""
+
+    # MirrorRows of objects that are new or changed.
+    rows: list = field(default_factory=list)
+    # Objects whose resourceVersion the mirror already holds.
+    unchanged_uids: set = field(default_factory=set)
+    # Objects listed but malformed: their rows, if any, stay as they are.
+    kept_uids: set = field(default_factory=set)
+    kept_names: set = field(default_factory=set)
 
 
 @dataclass
@@ -28,6 +62,10 @@ class KindChanges:
     updated: list = field(default_factory=list)
     deleted: list = field(default_factory=list)
     unchanged: int = 0
+
+    @property
+    def churn(self):
+        return len(self.created) + len(self.deleted)
 
     def counts(self):
         return {
@@ -47,40 +85,34 @@ def _updated_fields(model):
     ]
 
 
-def apply_kind(fabric, model, rows, kept_uids=(), kept_names=()):
-    """
-    Make the fabric's rows of one model match `rows` (MirrorRows of one complete listing).
+def existing_rows(fabric, model):
+    """{uid: MirroredRow} of the fabric's rows of one model."""
+    rows = model.objects.filter(fabric=fabric).values_list('uid', 'pk', 'resource_version', 'name')
+    return {uid: MirroredRow(pk, resource_version, name) for uid, pk, resource_version, name in rows}
 
-    Rows whose uid or name is in kept_uids/kept_names (objects listed but malformed) are left as they are.
-    """
-    changes = KindChanges()
-    existing = {
-        uid: (pk, resource_version, name)
-        for uid, pk, resource_version, name in model.objects.filter(fabric=fabric).values_list(
-            'uid', 'pk', 'resource_version', 'name'
-        )
-    }
-    listed = {row.uid for row in rows}
-    doomed = {
-        uid: entry
-        for uid, entry in existing.items()
-        if uid not in listed and uid not in kept_uids and entry[2] not in kept_names
-    }
+
+def apply_kind(fabric, model, existing, read):
+    """Make the fabric's rows of one model (`existing`, by uid) match one complete listing (a KindListingRead)."""
+    changes = KindChanges(unchanged=len(read.unchanged_uids))
+    listed = read.unchanged_uids | {row.uid for row in read.rows}
+    doomed = [
+        row
+        for uid, row in existing.items()
+        if uid not in listed and uid not in read.kept_uids and row.name not in read.kept_names
+    ]
     if doomed:
         # Deleted before anything is created: a name can come back under a new uid in the same run.
-        delete_rows(model, [pk for pk, _, _ in doomed.values()])
-        changes.deleted = sorted(name for _, _, name in doomed.values())
+        delete_rows(model, [row.pk for row in doomed])
+        changes.deleted = sorted(row.name for row in doomed)
 
     now = timezone.now()
     to_create, to_update = [], []
-    for row in rows:
+    for row in read.rows:
         current = existing.get(row.uid)
         if current is None:
             to_create.append(model(fabric=fabric, **row.values))
-        elif current[1] != row.resource_version:
-            to_update.append(model(pk=current[0], fabric=fabric, last_updated=now, **row.values))
         else:
-            changes.unchanged += 1
+            to_update.append(model(pk=current.pk, fabric=fabric, last_updated=now, **row.values))
     if to_create:
         model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         changes.created = sorted(obj.name for obj in to_create)
@@ -115,6 +147,19 @@ def delete_rows(model, pks):
                     **{relation.field.name: None}
                 )
         cursor.execute(f'DELETE FROM {_quote(model._meta.db_table)} WHERE id = ANY(%s)', [pks])
+
+
+def refresh_statistics(models):
+    """ANALYZE the tables (and many-to-many tables) of models whose row count just changed a lot."""
+    with connection.cursor() as cursor:
+        for model in models:
+            tables = [model._meta.db_table] + [
+                m2m.remote_field.through._meta.db_table
+                for m2m in model._meta.many_to_many
+                if m2m.remote_field.through._meta.auto_created
+            ]
+            for table in tables:
+                cursor.execute(f'ANALYZE {_quote(table)}')
 
 
 def _quote(name):

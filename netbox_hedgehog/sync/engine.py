@@ -13,9 +13,16 @@ from netbox.plugins import get_plugin_config
 from ..choices import SyncOutcomeChoices
 from ..kube.client import connection_settings, fabric_api
 from ..kube.errors import FabricAPIError
-from .apply import apply_kind, resolve_references
+from .apply import (
+    STATISTICS_THRESHOLD,
+    KindListingRead,
+    apply_kind,
+    existing_rows,
+    refresh_statistics,
+    resolve_references,
+)
 from .listing import list_kinds
-from .resources import MalformedObject, read_object
+from .resources import MalformedObject, read_identity, read_object
 
 __all__ = ('mirror_fabric',)
 
@@ -28,34 +35,38 @@ def _error(kind, name, message):
     return {'kind': kind, 'name': name, 'message': message}
 
 
-def _read_listing(listing, namespace, errors):
+def _read_listing(listing, namespace, existing, errors):
     """
-    Read a kind's listed objects into MirrorRows. Malformed objects and duplicates are reported and returned as
-    uids and names to keep as they are, so bad input never deletes what the mirror already holds.
+    Sort a kind's listed objects into a KindListingRead. An object whose resourceVersion the mirror already holds
+    is not read further: it was whole when it was written. Malformed objects and duplicates are reported, and
+    their uids and names kept, so bad input never deletes what the mirror already holds.
     """
     kind = listing.info.kind
-    rows, kept_uids, kept_names = [], set(), set()
+    read = KindListingRead()
     seen_uids, seen_names = set(), set()
     for item in listing.items:
         try:
-            row = read_object(kind, item, namespace)
-            if row.uid in seen_uids or row.name in seen_names:
+            uid, name, resource_version = read_identity(item)
+            if uid in seen_uids or name in seen_names:
                 raise MalformedObject('the API listed it twice')
+            seen_uids.add(uid)
+            seen_names.add(name)
+            current = existing.get(uid)
+            if current is not None and current.resource_version == resource_version:
+                read.unchanged_uids.add(uid)
+            else:
+                read.rows.append(read_object(kind, item, namespace))
         except MalformedObject as exc:
             metadata = item.get('metadata') if isinstance(item, dict) else None
             metadata = metadata if isinstance(metadata, dict) else {}
             name, uid = metadata.get('name'), metadata.get('uid')
             name = name if isinstance(name, str) else ''
             if name:
-                kept_names.add(name)
+                read.kept_names.add(name)
             if isinstance(uid, str) and uid:
-                kept_uids.add(uid)
+                read.kept_uids.add(uid)
             errors.append(_error(kind, name, f'skipped, malformed: {exc}'))
-            continue
-        seen_uids.add(row.uid)
-        seen_names.add(row.name)
-        rows.append(row)
-    return rows, kept_uids, kept_names
+    return read
 
 
 def _capped_changes(changes_by_kind, cap):
@@ -100,12 +111,21 @@ def mirror_fabric(fabric, run):
         run.outcome = SyncOutcomeChoices.FAILED
         return
 
-    prepared = [(listing.info, *_read_listing(listing, fabric.kubernetes_namespace, errors)) for listing in listed]
+    # Only this run writes the fabric's mirror (it holds the fabric's lock), so what it read stays true.
+    prepared = []
+    for listing in listed:
+        existing = existing_rows(fabric, listing.info.model)
+        read = _read_listing(listing, fabric.kubernetes_namespace, existing, errors)
+        prepared.append((listing.info, existing, read))
     changes_by_kind = {}
     with transaction.atomic():
-        for info, rows, kept_uids, kept_names in prepared:
-            changes_by_kind[info.kind] = apply_kind(fabric, info.model, rows, kept_uids, kept_names)
+        for info, existing, read in prepared:
+            changes_by_kind[info.kind] = apply_kind(fabric, info.model, existing, read)
+        grown = [info.model for info, *_ in prepared if changes_by_kind[info.kind].churn >= STATISTICS_THRESHOLD]
+        refresh_statistics(grown)
         resolve_references(fabric)
+        # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
+        refresh_statistics(grown)
 
     run.counts = {kind: changes.counts() for kind, changes in changes_by_kind.items()}
     run.changes = _capped_changes(changes_by_kind, get_plugin_config('netbox_hedgehog', 'sync_changed_names_cap'))

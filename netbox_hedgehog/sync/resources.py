@@ -9,7 +9,7 @@ are applied where an object written by hand may leave a reference empty.
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ('MalformedObject', 'MirrorRow', 'read_object')
+__all__ = ('MalformedObject', 'MirrorRow', 'read_identity', 'read_object')
 
 NAME_LENGTH = 253
 # Fields of the agent spec kept in the mirror. Everything else in it is a copy of fabric configuration, and
@@ -370,21 +370,30 @@ def _stored_spec(kind, spec):
     return spec
 
 
-def read_object(kind, item, namespace):
-    """
-    Return the MirrorRow of one object listed in a namespace; raise MalformedObject when it cannot be mirrored.
-    """
+def read_identity(item):
+    """(uid, name, resourceVersion) of a listed object: all a sync needs to know about an unchanged one."""
     if not isinstance(item, dict):
         raise MalformedObject(f'the object is a {type(item).__name__}, not an object')
     metadata = item.get('metadata')
     if not isinstance(metadata, dict):
         raise MalformedObject('metadata is missing')
-    name = _text(metadata, 'name', 'metadata', max_length=NAME_LENGTH)
-    uid = _text(metadata, 'uid', 'metadata', max_length=64)
-    resource_version = _text(metadata, 'resourceVersion', 'metadata', max_length=64)
-    for field, value in (('name', name), ('uid', uid), ('resourceVersion', resource_version)):
+    identity = (
+        _text(metadata, 'uid', 'metadata', max_length=64),
+        _text(metadata, 'name', 'metadata', max_length=NAME_LENGTH),
+        _text(metadata, 'resourceVersion', 'metadata', max_length=64),
+    )
+    for field, value in zip(('uid', 'name', 'resourceVersion'), identity, strict=True):
         if not value:
             raise MalformedObject(f'metadata.{field} is missing')
+    return identity
+
+
+def read_object(kind, item, namespace):
+    """
+    Return the MirrorRow of one object listed in a namespace; raise MalformedObject when it cannot be mirrored.
+    """
+    uid, name, resource_version = read_identity(item)
+    metadata = item['metadata']
     generation = _integer(metadata, 'generation', 'metadata')
     spec = item.get('spec', _MISSING)
     if spec is _MISSING or spec is None:
