@@ -6,10 +6,14 @@ import time
 import pytest
 from django.db import connection
 
+from k8s_standin.agents import FAKE_PASSWORD_HASH, FAKE_SSH_KEY
+from k8s_standin.server import StandinServer
+from k8s_standin.synthetic import FabricSize, generate
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices
 from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
 from netbox_hedgehog.models import VPC, Agent, Connection, HedgehogFabric, Switch, SyncRun, VPCAttachment
 from netbox_hedgehog.sync import SyncAlreadyRunning, is_sync_running, sync_fabric
+from netbox_hedgehog.sync.apply import purge_mirror
 
 from .sync_fixtures import (
     AGENT_PASSWORD_HASH,
@@ -281,3 +285,45 @@ def test_a_second_sync_while_one_runs_is_refused_at_once(standin):
     assert outcome['run'].outcome == SyncOutcomeChoices.SUCCESS, outcome['run'].errors
     assert SyncRun.objects.filter(fabric=fabric).count() == 1
     assert not is_sync_running(fabric.pk)
+
+
+def test_a_synthetic_fabric_mirrors_what_the_server_holds(make_fabric):
+    objects = generate(FabricSize(switches=20, connections=120, vpcs=40, attachments=80), seed=7)
+    with StandinServer(objects=objects, token=TOKEN) as server:
+        fabric = make_fabric(server)
+        with plugin_settings(kubernetes_page_size=25):
+            run = sync_fabric(fabric.pk, 'manual')
+        served = server.counts()
+
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    assert {kind: n for kind, n in mirror_counts(fabric).items() if n} == {
+        kind: n for kind, n in served.items() if kind in mirror_counts(fabric) and n
+    }
+    assert not VPCAttachment.objects.filter(fabric=fabric, vpc=None).exists()
+    assert not VPCAttachment.objects.filter(fabric=fabric, connection=None).exists()
+    assert not Agent.objects.filter(fabric=fabric, switch=None).exists()
+    for connection_row in Connection.objects.filter(fabric=fabric).prefetch_related('switches', 'servers'):
+        assert sorted(s.name for s in connection_row.switches.all()) == sorted(connection_row.switch_names)
+        assert sorted(s.name for s in connection_row.servers.all()) == sorted(connection_row.server_names)
+    rows = '\n'.join(mirror_tables_text())
+    for secret in (FAKE_PASSWORD_HASH, FAKE_SSH_KEY, 'fake-registry-password', 'fabric-agent-reader'):
+        assert secret not in rows
+
+
+def test_text_postgresql_cannot_store_is_a_malformed_object(standin, synced_fabric):
+    standin.patch('switches', 'ds3000-02', spec={'description': 'nul \x00 byte'})
+    standin.patch('switches', 'ds3000-01', spec={'description': 'still applied'})
+    run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    [error] = run.errors
+    assert error['name'] == 'ds3000-02' and 'NUL' in error['message']
+    assert Switch.objects.get(fabric=synced_fabric, name='ds3000-01').description == 'still applied'
+
+
+def test_purging_a_fabric_mirror_is_one_statement_per_table(synced_fabric, django_assert_max_num_queries):
+    with django_assert_max_num_queries(len(MIRRORED_KINDS) * 12):
+        purge_mirror(synced_fabric)
+
+    assert not any(mirror_counts(synced_fabric).values())
+    synced_fabric.delete()

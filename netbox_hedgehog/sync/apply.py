@@ -21,6 +21,7 @@ __all__ = (
     'MirroredRow',
     'apply_kind',
     'existing_rows',
+    'purge_mirror',
     'refresh_statistics',
     'resolve_references',
 )
@@ -147,6 +148,17 @@ def delete_rows(model, pks):
                     **{relation.field.name: None}
                 )
         cursor.execute(f'DELETE FROM {_quote(model._meta.db_table)} WHERE id = ANY(%s)', [pks])
+
+
+def purge_mirror(fabric):
+    """
+    Delete every mirror row of a fabric in bulk. Deleting a fabric should call this first: Django's cascade would
+    otherwise visit each of its (possibly tens of thousands of) mirrored objects one by one.
+    """
+    for info in reversed(MIRRORED_KINDS):
+        pks = list(info.model.objects.filter(fabric=fabric).values_list('pk', flat=True))
+        if pks:
+            delete_rows(info.model, pks)
 
 
 def refresh_statistics(models):

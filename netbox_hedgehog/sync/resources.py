@@ -6,6 +6,7 @@ of failing the database write of a whole run. The fabric's own defaults (filled 
 are applied where an object written by hand may leave a reference empty.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -421,4 +422,6 @@ def read_object(kind, item, namespace):
     if kind == 'Agent':
         # An agent is named after its switch.
         values['switch_name'] = name
+    if '\\u0000' in json.dumps([metadata, values['spec'], status]):
+        raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
     return MirrorRow(uid=uid, name=name, resource_version=resource_version, values=values)
