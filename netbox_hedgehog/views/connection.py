@@ -1,12 +1,11 @@
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
-from netbox.views.generic.base import BaseObjectView
+from django.shortcuts import redirect, render
 from utilities.htmx import htmx_partial
 from utilities.views import register_model_view
 
 from ..kube.connection import test_connection
 from ..models import HedgehogFabric
-from ..permissions import may_act_on_fabric
+from .fabric import FabricActionView
 
 __all__ = ('HedgehogFabricTestConnectionView', 'report_summary')
 
@@ -20,26 +19,15 @@ def report_summary(report):
 
 
 @register_model_view(HedgehogFabric, 'test_connection', path='test-connection')
-class HedgehogFabricTestConnectionView(BaseObjectView):
+class HedgehogFabricTestConnectionView(FabricActionView):
     """
     Test connection: reach the fabric's Kubernetes API with its stored settings and report the server version, the
     Hedgehog kinds it serves and whether the fabric may list each. Bounded to a few seconds by the connection test.
     """
 
-    queryset = HedgehogFabric.objects.all()
     template_name = 'netbox_hedgehog/inc/connection_report.html'
 
-    def has_permission(self):
-        # The same rule as Sync now: the sync or change permission, checked against the fabric in post().
-        return may_act_on_fabric(self.request.user)
-
-    def get(self, request, pk):
-        return redirect(get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk).get_absolute_url())
-
-    def post(self, request, pk):
-        fabric = get_object_or_404(self.queryset, pk=pk)
-        if not may_act_on_fabric(request.user, fabric):
-            return self.handle_no_permission()
+    def act(self, request, fabric):
         report = test_connection(fabric)
         if htmx_partial(request):
             return render(request, self.template_name, {'object': fabric, 'report': report})

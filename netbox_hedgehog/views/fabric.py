@@ -12,6 +12,7 @@ from ..sync_requests import CannotSync, queue_sync
 from .mirror import fabric_kind_counts
 
 __all__ = (
+    'FabricActionView',
     'HedgehogFabricBulkDeleteView',
     'HedgehogFabricBulkEditView',
     'HedgehogFabricDeleteView',
@@ -66,9 +67,11 @@ class HedgehogFabricLiveView(generic.ObjectView):
         return live_context(request, instance)
 
 
-@register_model_view(HedgehogFabric, 'sync')
-class HedgehogFabricSyncView(GetReturnURLMixin, BaseObjectView):
-    """Sync now: queue one immediate run through the scheduler's notice table and return at once."""
+class FabricActionView(GetReturnURLMixin, BaseObjectView):
+    """
+    A POST action on one fabric (Sync now, Test connection) that needs the sync or change permission on it.
+    Subclasses implement act(request, fabric); a GET just leads back to the fabric's page.
+    """
 
     queryset = HedgehogFabric.objects.all()
 
@@ -83,6 +86,17 @@ class HedgehogFabricSyncView(GetReturnURLMixin, BaseObjectView):
         fabric = get_object_or_404(self.queryset, pk=pk)
         if not may_act_on_fabric(request.user, fabric):
             return self.handle_no_permission()
+        return self.act(request, fabric)
+
+    def act(self, request, fabric):
+        raise NotImplementedError
+
+
+@register_model_view(HedgehogFabric, 'sync')
+class HedgehogFabricSyncView(FabricActionView):
+    """Sync now: queue one immediate run through the scheduler's notice table and return at once."""
+
+    def act(self, request, fabric):
         try:
             queued = queue_sync(fabric, request.user)
         except CannotSync as exc:
