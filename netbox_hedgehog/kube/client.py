@@ -1,10 +1,11 @@
 """
 A Kubernetes API client for one fabric, built from its server URL, token and CA, or from its kubeconfig.
 
-The kubernetes client takes certificates as file paths only, so the PEM text lives in files of a private
-temporary directory for exactly as long as the client does. Every call carries the configured connect and read
-timeouts, and urllib3's own retries are off: a sync decides for itself what to do after a failure, and retrying
-a hung server would multiply the time it takes to give up.
+The client reads certificates from file paths (a client key can only be loaded from a file), so the PEM text of the
+CA and of a kubeconfig's client certificate lives in files of a private temporary directory for exactly as long as
+the client does. Every call carries the configured connect and read timeouts, and urllib3's own retries are off:
+a sync decides for itself what to do after a failure, and retrying a hung server would multiply the time it takes
+to give up.
 """
 
 import base64

@@ -29,6 +29,9 @@ __all__ = ('mirror_fabric',)
 logger = logging.getLogger('netbox_hedgehog.sync')
 
 CHANGE_ACTIONS = ('created', 'updated', 'deleted')
+NOTHING_SERVED = (
+    "The cluster serves none of the Hedgehog API groups: is this the Kubernetes API of the fabric's control node?"
+)
 
 
 def _error(kind, name, message):
@@ -82,41 +85,24 @@ def _capped_changes(changes_by_kind, cap):
     return capped
 
 
-def mirror_fabric(fabric, run):
-    """Sync the fabric's mirror and record counts, changes, errors and the outcome on `run` (saved by the caller)."""
-    errors = []
-    try:
-        settings = connection_settings(fabric)
-        with fabric_api(fabric, settings) as api:
-            listings, cluster_error = list_kinds(
-                api, fabric.kubernetes_namespace, get_plugin_config('netbox_hedgehog', 'kubernetes_page_size')
-            )
-    except FabricAPIError as exc:
-        run.errors = [*run.errors, _error('', '', str(exc))]
-        run.outcome = SyncOutcomeChoices.FAILED
-        return
+def _listing_errors(listings, cluster_error):
+    """One error per kind that failed to list, and one for a failure that ended the listing early."""
+    errors = [_error('', '', cluster_error)] if cluster_error else []
+    errors += [
+        _error(listing.info.kind, '', listing.error)
+        for listing in listings
+        if listing.error and listing.error != cluster_error
+    ]
+    return errors
 
-    run.not_installed = [listing.info.kind for listing in listings if listing.not_installed]
-    if cluster_error:
-        errors.append(_error('', '', cluster_error))
-    for listing in listings:
-        if listing.error and listing.error != cluster_error:
-            errors.append(_error(listing.info.kind, '', listing.error))
-    listed = [listing for listing in listings if listing.listed]
-    if not listed:
-        if not errors:
-            errors.append(_error('', '', 'The cluster serves none of the Hedgehog API groups: is this the Kubernetes '
-                                         "API of the fabric's control node?"))
-        run.errors = [*run.errors, *errors]
-        run.outcome = SyncOutcomeChoices.FAILED
-        return
 
-    # Only this run writes the fabric's mirror (it holds the fabric's lock), so what it read stays true.
+def _apply(fabric, listed, errors):
+    """Apply every listed kind in one transaction; return {kind: KindChanges}."""
+    # Only this run writes the fabric's mirror (it holds the fabric's lock), so what it reads here stays true.
     prepared = []
     for listing in listed:
         existing = existing_rows(fabric, listing.info.model)
-        read = _read_listing(listing, fabric.kubernetes_namespace, existing, errors)
-        prepared.append((listing.info, existing, read))
+        prepared.append((listing.info, existing, _read_listing(listing, fabric.kubernetes_namespace, existing, errors)))
     changes_by_kind = {}
     with transaction.atomic():
         for info, existing, read in prepared:
@@ -126,7 +112,31 @@ def mirror_fabric(fabric, run):
         resolve_references(fabric)
         # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
         refresh_statistics(grown)
+    return changes_by_kind
 
+
+def mirror_fabric(fabric, run):
+    """Sync the fabric's mirror and record counts, changes, errors and the outcome on `run` (saved by the caller)."""
+    try:
+        settings = connection_settings(fabric)
+        with fabric_api(fabric, settings) as api:
+            page_size = get_plugin_config('netbox_hedgehog', 'kubernetes_page_size')
+            listings, cluster_error = list_kinds(api, fabric.kubernetes_namespace, page_size)
+    except FabricAPIError as exc:
+        run.errors = [*run.errors, _error('', '', str(exc))]
+        run.outcome = SyncOutcomeChoices.FAILED
+        return
+
+    run.not_installed = [listing.info.kind for listing in listings if listing.not_installed]
+    errors = _listing_errors(listings, cluster_error)
+    listed = [listing for listing in listings if listing.listed]
+    if not listed:
+        # Nothing was listed, so nothing may be deleted or changed.
+        run.errors = [*run.errors, *(errors or [_error('', '', NOTHING_SERVED)])]
+        run.outcome = SyncOutcomeChoices.FAILED
+        return
+
+    changes_by_kind = _apply(fabric, listed, errors)
     run.counts = {kind: changes.counts() for kind, changes in changes_by_kind.items()}
     run.changes = _capped_changes(changes_by_kind, get_plugin_config('netbox_hedgehog', 'sync_changed_names_cap'))
     # Any error makes the run partial (see runner.finish_run): some kinds or objects kept their previous mirror.
