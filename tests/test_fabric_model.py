@@ -141,3 +141,24 @@ class TestSchedulerNotices:
             raise Abort
         assert not HedgehogFabric.objects.exists()
         assert not SchedulerNotice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_saving_a_stale_instance_keeps_the_sync_state():
+    """A user's edit of an instance loaded before a sync finished must not undo what the sync recorded."""
+    from django.utils import timezone
+
+    stored = fabric()
+    stored.save()
+    stale = HedgehogFabric.objects.get(pk=stored.pk)
+    synced_at = timezone.now()
+    HedgehogFabric.objects.filter(pk=stored.pk).update(
+        sync_status=SyncStatusChoices.IN_SYNC, last_sync=synced_at, last_successful_sync=synced_at
+    )
+    stale.sync_interval = 60
+    stale.save()
+    stored.refresh_from_db()
+    assert stored.sync_interval == 60
+    assert stored.sync_status == SyncStatusChoices.IN_SYNC
+    assert stored.last_sync == synced_at
+    assert stale.sync_status == SyncStatusChoices.IN_SYNC, 'the saved instance shows the current state'

@@ -16,6 +16,9 @@ from ..validators import (
 
 __all__ = ('HedgehogFabric',)
 
+# Written only by the sync machinery (with queryset updates); a user's save never writes them back.
+SYNC_STATE_FIELDS = ('sync_status', 'last_sync', 'last_successful_sync', 'sync_error')
+
 # Write-only fields: censored wherever NetBox serializes the object (change log, event rules, webhooks).
 SECRET_FIELDS = ('kubernetes_token', 'kubeconfig')
 
@@ -113,6 +116,20 @@ class HedgehogFabric(PrimaryModel):
             raise ValidationError(
                 {'kubeconfig': _('Give either a server URL with a token, or a kubeconfig, not both.')}
             )
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get('update_fields') is None:
+            # An instance loaded before a sync finished still holds the old sync state; writing it back would undo
+            # the sync's record (and make the scheduler reschedule from a stale start time).
+            kwargs['update_fields'] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SYNC_STATE_FIELDS
+            ]
+            super().save(*args, **kwargs)
+            self.refresh_from_db(fields=SYNC_STATE_FIELDS)
+            return
+        super().save(*args, **kwargs)
 
     def serialize_object(self, exclude=None):
         data = super().serialize_object(exclude=exclude)
