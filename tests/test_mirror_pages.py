@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from netbox_hedgehog.mirror_display import field_label
 from netbox_hedgehog.mirror_kinds import MIRROR_KINDS
 from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
+from netbox_hedgehog.sync import sync_fabric
 
 from .mirror_fixtures import VIEW_ALL, client_for, make_fabric, mirror_standin, mirrored_fabric, viewer_user
 
@@ -159,10 +160,40 @@ def test_fabric_page_counts_each_kind_with_links(mirrored_fabric, viewer):
     assert f'>{total}<' in listing
 
 
-def test_global_search_finds_a_switch_by_name(mirrored_fabric, viewer):
-    from django.core.management import call_command
-
-    call_command('reindex', 'netbox_hedgehog', verbosity=0)
+def test_global_search_follows_the_sync(mirror_standin, mirrored_fabric, viewer):
+    # No reindex: the sync itself keeps NetBox's search cache in step with its bulk writes.
     switch = Switch.objects.get(fabric=mirrored_fabric, name='ds3000-01')
     page = viewer.get('/search/?q=ds3000-01').content.decode()
     assert switch.get_absolute_url() in page
+
+    mirror_standin.patch('switches', 'ds3000-01', spec={'description': 'renamed-rack-7-leaf'})
+    mirror_standin.delete('vpcs', 'demo-vpc-2')
+    vpc_url = VPC.objects.get(fabric=mirrored_fabric, name='demo-vpc-2').get_absolute_url()
+    assert viewer.get('/search/?q=demo-vpc-2').content.decode().count(vpc_url) >= 1
+    run = sync_fabric(mirrored_fabric.pk, 'manual')
+    assert run.outcome == 'success', run.errors
+
+    assert vpc_url not in viewer.get('/search/?q=demo-vpc-2').content.decode()
+    assert switch.get_absolute_url() in viewer.get('/search/?q=ds3000-01').content.decode()
+    assert switch.get_absolute_url() in viewer.get('/search/?q=renamed-rack-7-leaf').content.decode()
+
+
+def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric, make_user):
+    from core.models import ObjectChange
+    from extras.models import CachedValue
+
+    mirrored_pks = {kind.model: list(kind.model.objects.filter(fabric=mirrored_fabric).values_list('pk', flat=True))
+                    for kind in MIRROR_KINDS}
+    assert sum(map(len, mirrored_pks.values())) > 50
+    assert CachedValue.objects.filter(object_id__in=mirrored_pks[Switch]).exists()
+
+    client = client_for(make_user('remover', *VIEW_ALL, 'netbox_hedgehog.delete_hedgehogfabric'))
+    response = client.post(f'/plugins/hedgehog/fabrics/{mirrored_fabric.pk}/delete/', {'confirm': 'true'})
+    assert response.status_code == 302
+
+    for model, pks in mirrored_pks.items():
+        assert not model.objects.filter(pk__in=pks).exists(), model.__name__
+    cached_models = {value.object_type.model for value in CachedValue.objects.all()}
+    assert not cached_models & {model._meta.model_name for model in mirrored_pks}
+    # One change-log entry for the fabric, none per mirrored object.
+    assert [c.changed_object_type.model for c in ObjectChange.objects.all()] == ['hedgehogfabric']

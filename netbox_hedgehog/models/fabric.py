@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from netbox.constants import CENSOR_TOKEN, CENSOR_TOKEN_CHANGED
@@ -130,6 +130,16 @@ class HedgehogFabric(PrimaryModel):
             self.refresh_from_db(fields=SYNC_STATE_FIELDS)
             return
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # The mirror can hold tens of thousands of rows; Django's cascade would visit (and change-log) each one.
+        from ..sync.apply import purge_mirror
+
+        with transaction.atomic():
+            purge_mirror(self)
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
 
     def serialize_object(self, exclude=None):
         data = super().serialize_object(exclude=exclude)

@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from ..kube.kinds import MIRRORED_KINDS
+from .search import forget_search_values
 
 __all__ = (
     'KindChanges',
@@ -63,6 +64,10 @@ class KindChanges:
     updated: list = field(default_factory=list)
     deleted: list = field(default_factory=list)
     unchanged: int = 0
+    # Which rows were written, for the search cache (sync/search.py).
+    created_uids: list = field(default_factory=list)
+    updated_uids: list = field(default_factory=list)
+    updated_pks: list = field(default_factory=list)
 
     @property
     def churn(self):
@@ -117,15 +122,19 @@ def apply_kind(fabric, model, existing, read):
     if to_create:
         model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         changes.created = sorted(obj.name for obj in to_create)
+        changes.created_uids = [obj.uid for obj in to_create]
     if to_update:
         model.objects.bulk_update(to_update, _updated_fields(model), batch_size=BATCH_SIZE)
         changes.updated = sorted(obj.name for obj in to_update)
+        changes.updated_uids = [obj.uid for obj in to_update]
+        changes.updated_pks = [obj.pk for obj in to_update]
     return changes
 
 
 def delete_rows(model, pks):
     """Delete mirror rows by primary key without Django's per-object collector and signals."""
     stubs = [model(pk=pk) for pk in pks]
+    forget_search_values(model, pks)
     # NetBox's generic relations: tags, journal entries, bookmarks, subscriptions.
     for private_field in model._meta.private_fields:
         if hasattr(private_field, 'bulk_related_objects'):

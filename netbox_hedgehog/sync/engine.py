@@ -23,6 +23,7 @@ from .apply import (
 )
 from .listing import list_kinds
 from .resources import MalformedObject, read_identity, read_object
+from .search import refresh_search_cache
 
 __all__ = ('mirror_fabric',)
 
@@ -112,6 +113,8 @@ def _apply(fabric, listed, errors):
         resolve_references(fabric)
         # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
         refresh_statistics(grown)
+        for info, *_ in prepared:
+            refresh_search_cache(fabric, info.model, changes_by_kind[info.kind])
     return changes_by_kind
 
 
