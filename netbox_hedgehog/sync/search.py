@@ -6,11 +6,13 @@ mirror no longer holds, nor misses one it does.
 """
 
 from core.models import ObjectType
-from extras.models import CachedValue
+from extras.models import CachedValue, CustomField
 from netbox.search import get_indexer
 from netbox.search.backends import search_backend
 
 __all__ = ('forget_search_values', 'refresh_search_cache')
+
+BATCH_SIZE = 2000
 
 
 def forget_search_values(model, pks):
@@ -29,6 +31,22 @@ def refresh_search_cache(fabric, model, changes):
         return
     forget_search_values(model, changes.updated_pks)
     fresh_uids = changes.created_uids + changes.updated_uids
-    if fresh_uids:
-        rows = model.objects.filter(fabric=fabric, uid__in=fresh_uids)
-        search_backend.cache(rows.iterator(chunk_size=2000), indexer=indexer, remove_existing=False)
+    if not fresh_uids:
+        return
+    rows = model.objects.filter(fabric=fabric, uid__in=fresh_uids)
+    if any(field.search_weight > 0 for field in CustomField.objects.get_for_model(model)):
+        # Searchable custom fields need NetBox's per-object path.
+        search_backend.cache(rows.iterator(chunk_size=BATCH_SIZE), indexer=indexer, remove_existing=False)
+        return
+    # The same values NetBox's indexer would cache, read as plain columns: loading every row as an object (with its
+    # spec and status JSON) costs far more than the caching itself.
+    object_type = ObjectType.objects.get_for_model(model)
+    blank = model()
+    columns = [(name, weight, indexer.get_field_type(blank, name)) for name, weight in indexer.fields]
+    values = [
+        CachedValue(object_type=object_type, object_id=pk, field=name, type=type_, weight=weight, value=str(value))
+        for pk, *row in rows.values_list('pk', *(name for name, *_ in columns)).iterator(chunk_size=BATCH_SIZE)
+        for (name, weight, type_), value in zip(columns, row)
+        if value
+    ]
+    CachedValue.objects.bulk_create(values, batch_size=BATCH_SIZE)
