@@ -30,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
+
+from devtools import dbsetup
 
 DATABASE = 'hh_bench_sched'
-TEMPLATE = os.environ.get('HEDGEHOG_TEMPLATE_DB_NAME', 'netbox_hedgehog_template')
+TEMPLATE = dbsetup.TEMPLATE_DB
 NETBOX = str(Path(sys.executable).with_name('netbox'))
 LOG_DIR = Path(os.environ.get('TMPDIR', '/tmp')) / 'hh_scheduler_bench'
 # 100 syncs per 10 s, each most of a second long against the stand-in, need about ten at a time.
@@ -47,31 +48,12 @@ os.environ.update(
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'netbox.settings')
 
 
-def admin_connection():
-    return psycopg.connect(
-        host=os.environ.get('HEDGEHOG_DB_HOST', '127.0.0.1'),
-        port=os.environ.get('HEDGEHOG_DB_PORT', '5432'),
-        user=os.environ.get('HEDGEHOG_DB_ADMIN_USER', 'postgres'),
-        dbname='postgres',
-        autocommit=True,
-    )
-
-
 def create_database():
-    role = os.environ.get('HEDGEHOG_DB_USER', 'netbox_hedgehog')
-    with admin_connection() as admin:
-        admin.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(DATABASE)))
-        admin.execute(
-            sql.SQL('CREATE DATABASE {} OWNER {} TEMPLATE {}').format(
-                sql.Identifier(DATABASE), sql.Identifier(role), sql.Identifier(TEMPLATE)
-            )
-        )
-    subprocess.run([NETBOX, 'migrate', '--no-input', '--verbosity', '0'], check=True)
+    dbsetup.fresh_database(DATABASE)
 
 
 def drop_database():
-    with admin_connection() as admin:
-        admin.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(DATABASE)))
+    dbsetup.discard_database(DATABASE)
 
 
 class Scheduler:

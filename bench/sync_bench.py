@@ -27,11 +27,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
+from devtools import dbsetup
 
 DATABASE = os.environ.get('HEDGEHOG_BENCH_DB_NAME', 'hh_bench_sync')
-TEMPLATE = os.environ.get('HEDGEHOG_TEMPLATE_DB_NAME', 'netbox_hedgehog_template')
+TEMPLATE = dbsetup.TEMPLATE_DB
 NETBOX = str(Path(sys.executable).with_name('netbox'))
 TOKEN = 'sync-bench-token'
 
@@ -44,31 +43,12 @@ os.environ.setdefault('NETBOX_CONFIGURATION', 'devtools.netbox_configuration')
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'netbox.settings')
 
 
-def admin_connection():
-    return psycopg.connect(
-        host=os.environ.get('HEDGEHOG_DB_HOST', '127.0.0.1'),
-        port=os.environ.get('HEDGEHOG_DB_PORT', '5432'),
-        user=os.environ.get('HEDGEHOG_DB_ADMIN_USER', 'postgres'),
-        dbname='postgres',
-        autocommit=True,
-    )
-
-
 def create_database():
-    role = os.environ.get('HEDGEHOG_DB_USER', 'netbox_hedgehog')
-    with admin_connection() as admin:
-        admin.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(DATABASE)))
-        admin.execute(
-            sql.SQL('CREATE DATABASE {} OWNER {} TEMPLATE {}').format(
-                sql.Identifier(DATABASE), sql.Identifier(role), sql.Identifier(TEMPLATE)
-            )
-        )
-    subprocess.run([NETBOX, 'migrate', '--no-input', '--verbosity', '0'], check=True)
+    dbsetup.fresh_database(DATABASE)
 
 
 def drop_database():
-    with admin_connection() as admin:
-        admin.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(DATABASE)))
+    dbsetup.discard_database(DATABASE)
 
 
 class Standin:

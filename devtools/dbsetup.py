@@ -10,6 +10,7 @@ Usage: python -m devtools.dbsetup template|run|drop
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -50,7 +51,9 @@ def database_comment(conn, name):
 def migrate(database, *, with_plugin):
     env = dict(os.environ, HEDGEHOG_DB_NAME=database)
     env['HEDGEHOG_WITHOUT_PLUGIN'] = '' if with_plugin else '1'
-    subprocess.run(['netbox', 'migrate', '--no-input', '--verbosity', '0'], env=env, check=True)
+    # The console script beside this interpreter: the one of the project's virtual environment.
+    netbox = str(Path(sys.executable).with_name('netbox'))
+    subprocess.run([netbox, 'migrate', '--no-input', '--verbosity', '0'], env=env, check=True)
 
 
 def ensure_template(conn):
@@ -77,9 +80,32 @@ def ensure_run_database(conn):
     migrate(RUN_DB, with_plugin=True)
 
 
+def drop_database(conn, name):
+    conn.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(name)))
+
+
 def drop_databases(conn):
     for name in (RUN_DB, TEMPLATE_DB):
-        conn.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(name)))
+        drop_database(conn, name)
+
+
+def fresh_database(name):
+    """(Re)create database `name` as a clone of the template with the plugin migrated, e.g. for a benchmark."""
+    with admin_connection() as conn:
+        ensure_role(conn)
+        ensure_template(conn)
+        drop_database(conn, name)
+        conn.execute(
+            sql.SQL('CREATE DATABASE {} OWNER {} TEMPLATE {}').format(
+                sql.Identifier(name), sql.Identifier(ROLE), sql.Identifier(TEMPLATE_DB)
+            )
+        )
+    migrate(name, with_plugin=True)
+
+
+def discard_database(name):
+    with admin_connection() as conn:
+        drop_database(conn, name)
 
 
 def main(argv):
