@@ -170,14 +170,22 @@ class Page:
         self.assert_clean()
 
     def wait(self, condition, message):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, DEADLINE, poll_frequency=0.25).until(condition, message)
+        # HTMX swaps the live parts of the page every few seconds: an element found just before a swap goes stale.
+        return WebDriverWait(
+            self.driver, DEADLINE, poll_frequency=0.25, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(condition, message)
 
     def text(self, css):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        return self.driver.find_element(By.CSS_SELECTOR, css).text
+        try:
+            return self.driver.find_element(By.CSS_SELECTOR, css).text
+        except StaleElementReferenceException:  # swapped by HTMX between finding and reading: read the new one
+            return self.driver.find_element(By.CSS_SELECTOR, css).text
 
     def has(self, css):
         from selenium.webdriver.common.by import By
@@ -271,8 +279,11 @@ def follow_sync_and_sync_now(page, start_scheduler, **scheduler_env):
     page.wait(lambda d: 'queued; the scheduler will start it within a few seconds' in d.page_source,
               'the queued message')
     # The new run shows up while it runs; the fabric is back in sync once it has finished.
-    page.wait(lambda d: len(run_rows(page)) == 2 and 'In sync' in page.text('#sync-status'),
-              'a second, finished run in the run history')
+    page.wait(
+        lambda d: len(run_rows(page)) == 2 and 'Running' not in run_rows(page)[0].text
+        and 'In sync' in page.text('#sync-status'),
+        'a second, finished run in the run history',
+    )
     assert 'Manual' in run_rows(page)[0].text
     page.assert_clean()
 

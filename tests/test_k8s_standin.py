@@ -755,7 +755,8 @@ def test_agent_heartbeats_move_forward_and_keep_each_agents_lag(server):
     heartbeats.start()  # beats once at once, then sleeps for the interval
     try:
         deadline = time.monotonic() + 30
-        while max(beats().values()) == freshest and time.monotonic() < deadline:
+        # Wait for the whole first beat: every agent's heartbeat moved (one beat stamps them all with one time).
+        while any(beat == before[name] for name, beat in beats().items()) and time.monotonic() < deadline:
             time.sleep(0.05)
         after = beats()
     finally:

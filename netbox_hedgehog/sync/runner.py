@@ -27,9 +27,13 @@ def sync_fabric(fabric_id, trigger):
     fabric = HedgehogFabric.objects.get(pk=fabric_id)
     with fabric_sync_lock(fabric.pk):
         started = timezone.now()
-        run = SyncRun.objects.create(fabric=fabric, trigger=trigger, started=started)
-        # update() rather than save(): sync state is not a user change, so no change log entry and no notice.
-        HedgehogFabric.objects.filter(pk=fabric.pk).update(sync_status=SyncStatusChoices.SYNCING, last_sync=started)
+        # Together, so nobody sees a running run beside a fabric that is not "syncing". update() rather than save():
+        # sync state is not a user change, so no change log entry and no notice.
+        with transaction.atomic():
+            run = SyncRun.objects.create(fabric=fabric, trigger=trigger, started=started)
+            HedgehogFabric.objects.filter(pk=fabric.pk).update(
+                sync_status=SyncStatusChoices.SYNCING, last_sync=started
+            )
         logger.info('Sync of fabric %s started (run %s, %s)', fabric.name, run.pk, trigger)
         try:
             mirror_fabric(fabric, run)
