@@ -87,10 +87,10 @@ def mirror_row_versions():
     """{(table, id): ctid} over every mirror table and its many-to-many tables."""
     from django.db import connection
 
-    from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+    from netbox_hedgehog.kinds import KINDS
 
     tables = set()
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         tables.add(info.model._meta.db_table)
         tables.update(
             m2m.remote_field.through._meta.db_table
@@ -139,17 +139,17 @@ def naive_sync(fabric, items_by_kind):
     """The baseline: one update_or_create() per object, each reference resolved by its own query."""
     from django.db import transaction
 
-    from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+    from netbox_hedgehog.kinds import KINDS
     from netbox_hedgehog.sync.resources import read_object
 
     started = time.perf_counter()
     with transaction.atomic():
-        for info in MIRRORED_KINDS:
+        for info in KINDS:
             model = info.model
             for item in items_by_kind.get(info.kind, []):
-                values = dict(read_object(info.kind, item, 'default').values)
+                values = dict(read_object(info, item, 'default').values)
                 many = {}
-                for field_name, raw_name in model.references.items():
+                for field_name, raw_name in info.references.items():
                     field = model._meta.get_field(field_name)
                     # Lookups by the unique (fabric, namespace, name) index, so the baseline is not slowed by plans.
                     targets = field.related_model.objects.filter(fabric=fabric, namespace=values['namespace'])

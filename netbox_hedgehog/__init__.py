@@ -41,6 +41,9 @@ class HedgehogConfig(PluginConfig):
     def ready(self):
         super().ready()
         from . import signals, widgets  # noqa: F401
+        from .kinds import KINDS, check_models
+
+        check_models(KINDS)
 
 
 config = HedgehogConfig

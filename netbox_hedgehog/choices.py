@@ -21,12 +21,10 @@ class SyncStatusChoices(ChoiceSet):
 class SyncTriggerChoices(ChoiceSet):
     SCHEDULED = 'scheduled'
     MANUAL = 'manual'
-    STARTUP = 'startup'
 
     CHOICES = [
         (SCHEDULED, _('Scheduled'), 'blue'),
         (MANUAL, _('Manual'), 'purple'),
-        (STARTUP, _('Startup'), 'cyan'),
     ]
 
 

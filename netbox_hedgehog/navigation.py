@@ -2,7 +2,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from netbox.plugins import PluginMenu, PluginMenuButton, PluginMenuItem
 
-from .mirror_kinds import HEALTH, MIRROR_KINDS, VPC, WIRING
+from .kinds import HEALTH, MENU_ORDER, VPC, WIRING
 
 fabric_item = PluginMenuItem(
     link='plugins:netbox_hedgehog:hedgehogfabric_list',
@@ -18,18 +18,15 @@ fabric_item = PluginMenuItem(
     ),
 )
 
-# Menu labels where the kind's plural alone would not say what the page shows.
-MENU_LABELS = {'Agent': _('Agents (switch health)')}
-
 
 def kind_items(group):
     return tuple(
         PluginMenuItem(
             link=f'plugins:netbox_hedgehog:{kind.url_name}_list',
-            link_text=MENU_LABELS.get(kind.model_name, capfirst(kind.model._meta.verbose_name_plural)),
+            link_text=kind.menu_label or capfirst(kind.model._meta.verbose_name_plural),
             permissions=[f'netbox_hedgehog.view_{kind.url_name}'],
         )
-        for kind in MIRROR_KINDS
+        for kind in MENU_ORDER
         if kind.menu_group == group
     )
 

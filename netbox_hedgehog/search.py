@@ -1,6 +1,6 @@
 from netbox.search import SearchIndex, register_search
 
-from .mirror_kinds import MIRROR_KINDS
+from .kinds import KINDS
 from .models import HedgehogFabric
 
 
@@ -26,5 +26,5 @@ def build_search_index(kind):
     }))
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     globals()[f'{_kind.model_name}Index'] = build_search_index(_kind)

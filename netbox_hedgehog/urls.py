@@ -2,7 +2,7 @@ from django.urls import include, path
 from utilities.urls import get_model_urls
 
 from . import views
-from .mirror_kinds import MIRROR_KINDS
+from .kinds import KINDS
 
 urlpatterns = (
     path('fabrics/', include(get_model_urls('netbox_hedgehog', 'hedgehogfabric', detail=False))),
@@ -12,7 +12,7 @@ urlpatterns = (
     path('scheduler/', views.SchedulerView.as_view(), name='scheduler'),
     *(
         route
-        for kind in MIRROR_KINDS
+        for kind in KINDS
         for route in (
             path(f'{kind.slug}/', include(get_model_urls('netbox_hedgehog', kind.url_name, detail=False))),
             path(f'{kind.slug}/<int:pk>/', include(get_model_urls('netbox_hedgehog', kind.url_name))),

@@ -5,7 +5,7 @@ from django.test import Client
 
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices
-from netbox_hedgehog.mirror_kinds import MIRROR_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.sync import sync_fabric
 
 from .sync_fixtures import TOKEN, fabric_objects, make_fabric
@@ -36,7 +36,7 @@ PROFILES = (
 
 VIEW_ALL = (
     'netbox_hedgehog.view_hedgehogfabric',
-    *(f'netbox_hedgehog.view_{kind.url_name}' for kind in MIRROR_KINDS),
+    *(f'netbox_hedgehog.view_{kind.url_name}' for kind in KINDS),
 )
 
 

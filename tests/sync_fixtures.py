@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import override_settings
 
 from k8s_standin.server import StandinServer
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric
 
 SAMPLES = Path(__file__).resolve().parent.parent / 'k8s_standin' / 'fixtures' / 'samples'
@@ -89,10 +89,10 @@ def fabric_objects():
 
 def expected_counts():
     """Objects per mirrored kind that the stand-in serves (one per kind and name, as the API keys them)."""
-    kinds = {info.kind for info in MIRRORED_KINDS}
+    kinds = {info.kind for info in KINDS}
     unique = {(obj['kind'], obj['metadata']['name']) for obj in fabric_objects() if obj['kind'] in kinds}
     counts = Counter(kind for kind, _ in unique)
-    return {info.kind: counts.get(info.kind, 0) for info in MIRRORED_KINDS}
+    return {info.kind: counts.get(info.kind, 0) for info in KINDS}
 
 
 def plugin_settings(**overrides):
@@ -108,7 +108,7 @@ def mirror_row_versions():
     it, even inside one transaction (where xmin would not).
     """
     tables = set()
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         tables.add(info.model._meta.db_table)
         for m2m in info.model._meta.many_to_many:
             if m2m.remote_field.through._meta.auto_created:
@@ -125,7 +125,7 @@ def mirror_tables_text():
     """Every mirrored row of every kind as text, to search for things that must never be stored."""
     texts = []
     with connection.cursor() as cursor:
-        for info in MIRRORED_KINDS:
+        for info in KINDS:
             table = connection.ops.quote_name(info.model._meta.db_table)
             cursor.execute(f'SELECT t::text FROM {table} AS t')
             texts.extend(row[0] for row in cursor.fetchall())

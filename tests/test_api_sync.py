@@ -52,7 +52,7 @@ def runs(fabric):
                                counts={'Switch': {'created': 2}}),
         SyncRun.objects.create(fabric=fabric, trigger='manual', outcome='failed', started=now - timedelta(minutes=1),
                                errors=[{'kind': '', 'name': '', 'message': 'connection refused'}]),
-        SyncRun.objects.create(fabric=other, trigger='startup', outcome='success', started=now),
+        SyncRun.objects.create(fabric=other, trigger='manual', outcome='success', started=now),
     ]
 
 
@@ -143,7 +143,7 @@ class TestSyncRuns:
         assert first['counts'] == {'Switch': {'created': 2}}
         assert TOKEN not in json.dumps(body)
 
-    @pytest.mark.parametrize(('query', 'count'), [('outcome=failed', 1), ('trigger=startup', 1),
+    @pytest.mark.parametrize(('query', 'count'), [('outcome=failed', 1), ('trigger=scheduled', 1),
                                                   ('fabric=other-fabric', 1), ('q=refused', 1), ('', 3)])
     def test_filters(self, make_user, api_client_for, runs, query, count):
         client = api_client_for(make_user('viewer', *VIEW))

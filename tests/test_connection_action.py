@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 from users.constants import TOKEN_PREFIX
 from users.models import Token
 
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 
 from .conftest import grant
 from .mirror_fixtures import client_for
@@ -57,7 +57,7 @@ def test_htmx_report_shows_version_and_every_kind(user, request, standin, make_f
     page = response.content.decode()
     assert 'Connected to Kubernetes v1.' in page
     assert 'id="server-version">v1.' in page
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         assert f'data-kind="{info.kind}"' in page
     assert 'text-danger' not in page  # every kind installed and listable
     assert TOKEN not in page
@@ -127,9 +127,9 @@ def test_api_returns_the_report(standin, make_fabric, syncer, api_client_for):
     body = response.json()
     assert body['ok'] is True and body['error'] == ''
     assert body['server'] == standin.url and body['server_version'].startswith('v1.')
-    assert [kind['kind'] for kind in body['kinds']] == [info.kind for info in MIRRORED_KINDS]
+    assert [kind['kind'] for kind in body['kinds']] == [info.kind for info in KINDS]
     assert all(kind['installed'] and kind['can_list'] for kind in body['kinds'])
-    assert set(body['groups']) == {info.group for info in MIRRORED_KINDS}
+    assert set(body['groups']) == {info.group for info in KINDS}
     assert TOKEN not in response.content.decode()
 
 

@@ -20,7 +20,7 @@ import yaml
 from django.core.management import get_commands, load_command_class
 
 from netbox_hedgehog import HedgehogConfig
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / 'compose.yaml'
@@ -228,7 +228,7 @@ class TestRbacManifest:
             assert all(group.endswith('.githedgehog.com') for group in rule['apiGroups'])
             groups.update(rule['apiGroups'])
         # Every group the mirror reads, so a fabric's credentials made from this manifest never meet a 403.
-        assert {kind.group for kind in MIRRORED_KINDS} <= groups
+        assert {kind.group for kind in KINDS} <= groups
 
     def test_binding_and_token_belong_to_the_service_account(self, documents):
         account = documents['ServiceAccount']['metadata']

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from netbox_hedgehog.choices import SyncOutcomeChoices
+from netbox_hedgehog.kinds import HEDGEHOG_GROUPS, KINDS
 from netbox_hedgehog.kube.client import fabric_api
 from netbox_hedgehog.kube.connection import test_connection as check_connection
 from netbox_hedgehog.kube.errors import FabricAPIError
-from netbox_hedgehog.kube.kinds import HEDGEHOG_GROUPS, MIRRORED_KINDS
 from netbox_hedgehog.sync import sync_fabric
 
 from .certs import ca_certificate_pem
@@ -126,7 +126,7 @@ def test_connection_reports_version_groups_and_access(standin, make_fabric):
     assert report.ok, report.error
     assert report.server_version.startswith('v1.')
     assert report.groups == dict.fromkeys(HEDGEHOG_GROUPS, True)
-    assert [access.kind for access in report.kinds] == [info.kind for info in MIRRORED_KINDS]
+    assert [access.kind for access in report.kinds] == [info.kind for info in KINDS]
     assert all(access.installed and access.can_list for access in report.kinds)
 
 

@@ -5,14 +5,14 @@ import json
 import pytest
 from django.urls import reverse
 
-from netbox_hedgehog.mirror_kinds import MIRROR_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, Connection, HedgehogFabric, Switch, VPCPeering
 
 from .mirror_fixtures import VIEW_ALL, make_fabric, mirror_standin, mirrored_fabric, viewer_user
 
 __all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')  # fixtures
 
-KINDS = [pytest.param(kind, id=kind.model_name) for kind in MIRROR_KINDS]
+KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
 
 
 def api_list(kind):
@@ -24,7 +24,7 @@ def api(viewer_user, api_client_for):
     return api_client_for(viewer_user)
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_list_retrieve_and_fabric_filters(kind, mirrored_fabric, api, make_fabric):
     other = make_fabric(name='empty-fabric')
     expected = kind.model.objects.filter(fabric=mirrored_fabric).count()
@@ -50,7 +50,7 @@ def test_list_retrieve_and_fabric_filters(kind, mirrored_fabric, api, make_fabri
     assert api.get(api_list(kind), {'q': obj.name[:5]}).json()['count'] >= 1
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_writes_are_refused(kind, db, make_user, api_client_for):
     superuser = make_user('root')
     superuser.is_superuser = True
@@ -73,7 +73,7 @@ def test_writes_are_refused(kind, db, make_user, api_client_for):
     assert obj.name == 'hand-made'
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_view_permission_is_required(kind, mirrored_fabric, make_user, api_client_for):
     others = [name for name in VIEW_ALL if not name.endswith(f'.view_{kind.url_name}')]
     client = api_client_for(make_user('partial', *others))
@@ -107,7 +107,7 @@ def test_kind_filters(mirrored_fabric, api):
 
 def test_label_filter(mirrored_fabric, api):
     labelled = [
-        (kind, obj) for kind in MIRROR_KINDS
+        (kind, obj) for kind in KINDS
         for obj in kind.model.objects.filter(fabric=mirrored_fabric).exclude(labels={})[:1]
     ]
     assert labelled, 'no mirrored object carries a label'
@@ -127,7 +127,7 @@ def test_relations_are_nested(mirrored_fabric, api):
     assert [ns['name'] for ns in data['vlan_namespaces']] == ['default']
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_graphql_object_and_list(kind, mirrored_fabric, viewer_user, api_client_for):
     client = api_client_for(viewer_user)
     obj = kind.model.objects.filter(fabric=mirrored_fabric).order_by('name').first()
@@ -153,3 +153,12 @@ def test_graphql_reverse_relations(mirrored_fabric, viewer_user, api_client_for)
     switch = body['data']['hedgehog_switch']
     assert {c['name'] for c in switch['connections']} == set(leaf.connections.values_list('name', flat=True))
     assert switch['agent']['ready'] is True and switch['profile']['name'] == 'celestica-ds3000'
+
+
+def test_switch_groups_filter_by_the_name_of_a_member_switch(mirrored_fabric, api):
+    """A relation of objects referring to the kind (a group's switches) filters by their names too, not a 500."""
+    switch = Switch.objects.filter(fabric=mirrored_fabric).exclude(groups=None).order_by('name').first()
+    expected = sorted(switch.groups.values_list('pk', flat=True))
+    response = api.get('/api/plugins/hedgehog/switch-groups/', {'switch': switch.name, 'limit': 0})
+    assert response.status_code == 200
+    assert sorted(row['id'] for row in response.json()['results']) == expected != []

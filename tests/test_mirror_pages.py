@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from netbox_hedgehog.mirror_display import field_label
-from netbox_hedgehog.mirror_kinds import MIRROR_KINDS
+from netbox_hedgehog.kinds import KINDS
+from netbox_hedgehog.kinds.display import field_label
 from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
 from netbox_hedgehog.sync import sync_fabric
 
@@ -14,7 +14,7 @@ from .mirror_fixtures import VIEW_ALL, client_for, make_fabric, mirror_standin, 
 
 __all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')  # fixtures
 
-KINDS = [pytest.param(kind, id=kind.model_name) for kind in MIRROR_KINDS]
+KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def first_object(kind, fabric):
     return obj
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_list_page_shows_the_fabric_objects_with_links(kind, mirrored_fabric, viewer):
     response = viewer.get(f'/plugins/hedgehog/{kind.slug}/')
     assert response.status_code == 200
@@ -42,7 +42,7 @@ def test_list_page_shows_the_fabric_objects_with_links(kind, mirrored_fabric, vi
     assert 'Export' in page
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_detail_page_shows_promoted_fields_spec_and_status(kind, mirrored_fabric, viewer):
     obj = first_object(kind, mirrored_fabric)
     response = viewer.get(obj.get_absolute_url())
@@ -58,7 +58,7 @@ def test_detail_page_shows_promoted_fields_spec_and_status(kind, mirrored_fabric
     assert f'{obj.get_absolute_url()}delete/' not in page
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, make_user):
     admin = client_for(superuser(make_user))
     obj = first_object(kind, mirrored_fabric)
@@ -80,7 +80,7 @@ def superuser(make_user):
     return user
 
 
-@pytest.mark.parametrize('kind', KINDS)
+@pytest.mark.parametrize('kind', KIND_PARAMS)
 def test_without_view_permission_the_pages_are_forbidden(kind, mirrored_fabric, make_user):
     others = [name for name in VIEW_ALL if not name.endswith(f'.view_{kind.url_name}')]
     client = client_for(make_user('partial', *others))
@@ -152,10 +152,10 @@ def test_list_filters(mirrored_fabric, viewer):
 def test_fabric_page_counts_each_kind_with_links(mirrored_fabric, viewer):
     page = viewer.get(mirrored_fabric.get_absolute_url()).content.decode()
     assert 'id="kind-counts"' in page
-    for kind in MIRROR_KINDS:
+    for kind in KINDS:
         count = kind.model.objects.filter(fabric=mirrored_fabric).count()
         assert f'href="/plugins/hedgehog/{kind.slug}/?fabric_id={mirrored_fabric.pk}">{count}</a>' in page
-    total = sum(kind.model.objects.filter(fabric=mirrored_fabric).count() for kind in MIRROR_KINDS)
+    total = sum(kind.model.objects.filter(fabric=mirrored_fabric).count() for kind in KINDS)
     listing = viewer.get('/plugins/hedgehog/fabrics/').content.decode()
     assert f'>{total}<' in listing
 
@@ -183,7 +183,7 @@ def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric,
     from extras.models import CachedValue
 
     mirrored_pks = {kind.model: list(kind.model.objects.filter(fabric=mirrored_fabric).values_list('pk', flat=True))
-                    for kind in MIRROR_KINDS}
+                    for kind in KINDS}
     assert sum(map(len, mirrored_pks.values())) > 50
     assert CachedValue.objects.filter(object_id__in=mirrored_pks[Switch]).exists()
 

@@ -10,7 +10,7 @@ from k8s_standin.agents import FAKE_PASSWORD_HASH, FAKE_SSH_KEY
 from k8s_standin.server import StandinServer
 from k8s_standin.synthetic import FabricSize, generate
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, Agent, Connection, HedgehogFabric, Switch, SyncRun, VPCAttachment
 from netbox_hedgehog.sync import SyncAlreadyRunning, is_sync_running, sync_fabric
 from netbox_hedgehog.sync.apply import purge_mirror
@@ -32,7 +32,7 @@ __all__ = ('make_fabric', 'standin')  # fixtures
 
 
 def mirror_counts(fabric):
-    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in MIRRORED_KINDS}
+    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}
 
 
 @pytest.fixture
@@ -322,7 +322,7 @@ def test_text_postgresql_cannot_store_is_a_malformed_object(standin, synced_fabr
 
 
 def test_purging_a_fabric_mirror_is_a_few_statements_per_table(synced_fabric, django_assert_max_num_queries):
-    with django_assert_max_num_queries(len(MIRRORED_KINDS) * 12):
+    with django_assert_max_num_queries(len(KINDS) * 12):
         purge_mirror(synced_fabric)
 
     assert not any(mirror_counts(synced_fabric).values())

@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from scheduler_worker.joblist import list_jobs, scheduler_state
 
 from .. import filtersets
+from ..kinds import KINDS
 from ..kube.connection import test_connection
-from ..mirror_kinds import MIRROR_KINDS
 from ..models import HedgehogFabric, SyncRun
 from ..permissions import may_act_on_fabric
 from ..scheduler_status import scheduler_outage
@@ -120,4 +120,4 @@ def build_mirror_viewset(kind):
     })
 
 
-MIRROR_VIEWSETS = {kind.slug: build_mirror_viewset(kind) for kind in MIRROR_KINDS}
+MIRROR_VIEWSETS = {kind.slug: build_mirror_viewset(kind) for kind in KINDS}

@@ -1,4 +1,4 @@
-"""Filter sets of the mirrored kinds: one base, and one class per kind built from the catalog in mirror_kinds.py."""
+"""Filter sets of the mirrored kinds: one base, and one class per kind built from the kind registry (kinds/)."""
 
 from functools import reduce
 from operator import or_
@@ -10,10 +10,10 @@ from netbox.filtersets import NetBoxModelFilterSet
 from utilities.filters import MultiValueCharFilter
 from utilities.filtersets import register_filterset
 
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS
 from ..models import HedgehogFabric
 
-__all__ = ('MirroredObjectFilterSet', 'label_query', *(f'{kind.model_name}FilterSet' for kind in MIRROR_KINDS))
+__all__ = ('MirroredObjectFilterSet', 'label_query', *(f'{kind.model_name}FilterSet' for kind in KINDS))
 
 
 def label_query(selector):
@@ -63,7 +63,7 @@ def relation_filters(kind, relation):
             Q(**{f'{raw}__overlap' if is_array else f'{raw}__in': value})
             for raw, is_array in kind.raw_name_lookups(relation)
         )
-        return queryset.filter(reduce(or_, lookups))
+        return queryset.filter(reduce(or_, lookups)).distinct()
 
     target = kind.relation_target(relation)
     verbose = target._meta.verbose_name
@@ -85,5 +85,5 @@ def build_filterset(kind):
     return register_filterset(type(f'{kind.model_name}FilterSet', (MirroredObjectFilterSet,), attrs))
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     globals()[f'{_kind.model_name}FilterSet'] = build_filterset(_kind)

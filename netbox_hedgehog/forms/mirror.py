@@ -1,4 +1,4 @@
-"""Filter forms of the mirrored kinds, built from the catalog in mirror_kinds.py. The kinds have no edit forms."""
+"""Filter forms of the mirrored kinds, built from the kind registry (kinds/). The kinds have no edit forms."""
 
 from django import forms
 from django.db import models
@@ -9,10 +9,10 @@ from utilities.forms import BOOLEAN_WITH_BLANK_CHOICES
 from utilities.forms.fields import DynamicModelMultipleChoiceField
 from utilities.forms.rendering import FieldSet
 
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS
 from ..models import HedgehogFabric
 
-__all__ = tuple(f'{kind.model_name}FilterForm' for kind in MIRROR_KINDS)
+__all__ = tuple(f'{kind.model_name}FilterForm' for kind in KINDS)
 
 # Values offered per choice list; promoted text fields such as roles and types take only a handful of values.
 CHOICES_LIMIT = 500
@@ -74,5 +74,5 @@ def build_filter_form(kind):
     return type(f'{kind.model_name}FilterForm', (NetBoxModelFilterSetForm,), attrs)
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     globals()[f'{_kind.model_name}FilterForm'] = build_filter_form(_kind)

@@ -1,4 +1,4 @@
-"""GraphQL types and filters of the mirrored kinds, one of each per kind, built from the catalog in mirror_kinds.py."""
+"""GraphQL types and filters of the mirrored kinds, one of each per kind, built from the kind registry (kinds/)."""
 
 from typing import Annotated
 
@@ -11,12 +11,12 @@ from netbox.graphql.types import NetBoxObjectType, register_type
 from strawberry.scalars import JSON
 from strawberry_django import DatetimeFilterLookup, FilterLookup, StrFilterLookup
 
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS
 from .types import HedgehogFabricType
 
 __all__ = (
-    *(f'{kind.model_name}Filter' for kind in MIRROR_KINDS),
-    *(f'{kind.model_name}Type' for kind in MIRROR_KINDS),
+    *(f'{kind.model_name}Filter' for kind in KINDS),
+    *(f'{kind.model_name}Type' for kind in KINDS),
 )
 
 HERE = 'netbox_hedgehog.graphql.mirror'
@@ -72,6 +72,6 @@ def build_type(kind, filter_class):
     )(cls)
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     globals()[f'{_kind.model_name}Filter'] = build_filter(_kind)
     globals()[f'{_kind.model_name}Type'] = build_type(_kind, globals()[f'{_kind.model_name}Filter'])

@@ -1,7 +1,7 @@
 import strawberry
 import strawberry_django
 
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS
 from . import mirror
 from .types import HedgehogFabricType, SyncRunType
 
@@ -11,7 +11,7 @@ def build_query():
     object_types = {
         'fabric': HedgehogFabricType,
         'sync_run': SyncRunType,
-        **{kind.name: getattr(mirror, f'{kind.model_name}Type') for kind in MIRROR_KINDS},
+        **{kind.name: getattr(mirror, f'{kind.model_name}Type') for kind in KINDS},
     }
     annotations = {}
     for name, object_type in object_types.items():

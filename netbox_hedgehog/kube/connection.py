@@ -6,9 +6,9 @@ may the fabric's credentials list each of them. The whole test is bounded by TES
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..kinds import HEDGEHOG_GROUPS, KINDS
 from .client import connection_settings, fabric_api
 from .errors import FabricAPIError
-from .kinds import HEDGEHOG_GROUPS, MIRRORED_KINDS
 
 __all__ = ('ConnectionReport', 'KindAccess', 'test_connection')
 
@@ -73,7 +73,7 @@ def _check_kinds(api, deadline, report, namespace):
         if report.groups[group]:
             body = api.api_resources(group, version, timeout=deadline.timeout(api.timeout))
             plurals[group] = {r.get('name') for r in (body or {}).get('resources') or [] if isinstance(r, dict)}
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         access = KindAccess(kind=info.kind, resource=info.resource)
         report.kinds.append(access)
         access.installed = info.plural in plurals.get(info.group, set())

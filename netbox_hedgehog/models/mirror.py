@@ -3,8 +3,9 @@ Read-only mirrors of a fabric's Hedgehog custom resources, one model per kind.
 
 The fabric's Kubernetes API is the source of truth: rows are written only by the sync engine, in bulk, so no
 change log or signals fire per object. Each kind promotes the fields people filter and list by, and resolves its
-references to other mirrored kinds into relations. The raw reference (a name) is kept next to each relation, so a
-reference to an object the fabric does not hold stays visible instead of vanishing.
+references to other mirrored kinds into relations (both declared with the kind, in kinds/declarations.py). The raw
+reference (a name) is kept next to each relation, so a reference to an object the fabric does not hold stays
+visible instead of vanishing.
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +13,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from netbox.models import NetBoxModel
+
+from ..kinds.values import NAME_LENGTH
 
 __all__ = (
     'VPC',
@@ -31,9 +34,6 @@ __all__ = (
     'VPCAttachment',
     'VPCPeering',
 )
-
-# Kubernetes object names are RFC 1123 subdomains: at most 253 characters.
-NAME_LENGTH = 253
 
 
 def name_field(verbose_name):
@@ -75,10 +75,6 @@ class MirroredObject(NetBoxModel):
     kubernetes_created = models.DateTimeField(
         verbose_name=_('created in Kubernetes'), null=True, blank=True, editable=False
     )
-
-    # {relation field: raw name field}. The sync resolves each relation from its raw field after every apply, so
-    # a relation heals when its target appears later or is recreated with a new uid.
-    references = {}
 
     class Meta:
         abstract = True
@@ -149,13 +145,6 @@ class Switch(MirroredObject):
     vlan_namespace_names = name_list_field(_('VLAN namespace names'))
     vlan_namespaces = models.ManyToManyField(to=VLANNamespace, related_name='switches', blank=True, editable=False)
 
-    references = {
-        'profile': 'profile_name',
-        'redundancy_group': 'redundancy_group_name',
-        'groups': 'group_names',
-        'vlan_namespaces': 'vlan_namespace_names',
-    }
-
     class Meta(MirroredObject.Meta):
         verbose_name = _('switch')
         verbose_name_plural = _('switches')
@@ -165,8 +154,6 @@ class Server(MirroredObject):
     description = models.TextField(verbose_name=_('description'), blank=True, editable=False)
     profile_name = name_field(_('profile name'))
     profile = reference('ServerProfile', 'servers', _('profile'))
-
-    references = {'profile': 'profile_name'}
 
     class Meta(MirroredObject.Meta):
         verbose_name = _('server')
@@ -183,8 +170,6 @@ class Connection(MirroredObject):
     switches = models.ManyToManyField(to=Switch, related_name='connections', blank=True, editable=False)
     server_names = name_list_field(_('server names'))
     servers = models.ManyToManyField(to=Server, related_name='connections', blank=True, editable=False)
-
-    references = {'switches': 'switch_names', 'servers': 'server_names'}
 
     class Meta(MirroredObject.Meta):
         verbose_name = _('connection')
@@ -210,8 +195,6 @@ class VPC(MirroredObject):
     vlan_namespace = reference('VLANNamespace', 'vpcs', _('VLAN namespace'))
     subnet_count = models.PositiveIntegerField(verbose_name=_('subnets'), default=0, editable=False)
 
-    references = {'ipv4_namespace': 'ipv4_namespace_name', 'vlan_namespace': 'vlan_namespace_name'}
-
     class Meta(MirroredObject.Meta):
         verbose_name = _('VPC')
         verbose_name_plural = _('VPCs')
@@ -227,8 +210,6 @@ class VPCAttachment(MirroredObject):
     connection = reference('Connection', 'vpc_attachments', _('connection'))
     native_vlan = models.BooleanField(verbose_name=_('native VLAN'), default=False, editable=False)
 
-    references = {'vpc': 'vpc_name', 'connection': 'connection_name'}
-
     class Meta(MirroredObject.Meta):
         verbose_name = _('VPC attachment')
         verbose_name_plural = _('VPC attachments')
@@ -240,8 +221,6 @@ class VPCPeering(MirroredObject):
     vpc1 = reference('VPC', 'peerings_as_vpc1', _('VPC 1'))
     vpc2_name = name_field(_('VPC 2 name'))
     vpc2 = reference('VPC', 'peerings_as_vpc2', _('VPC 2'))
-
-    references = {'vpc1': 'vpc1_name', 'vpc2': 'vpc2_name'}
 
     class Meta(MirroredObject.Meta):
         verbose_name = _('VPC peering')
@@ -261,8 +240,6 @@ class External(MirroredObject):
         verbose_name=_('static'), default=False, editable=False, help_text=_('Static routes instead of BGP')
     )
 
-    references = {'ipv4_namespace': 'ipv4_namespace_name'}
-
     class Meta(MirroredObject.Meta):
         verbose_name = _('external')
         verbose_name_plural = _('externals')
@@ -279,8 +256,6 @@ class ExternalAttachment(MirroredObject):
     neighbor_asn = models.BigIntegerField(verbose_name=_('neighbor ASN'), null=True, blank=True, editable=False)
     neighbor_ip = models.CharField(verbose_name=_('neighbor IP'), max_length=64, blank=True, editable=False)
 
-    references = {'external': 'external_name', 'connection': 'connection_name'}
-
     class Meta(MirroredObject.Meta):
         verbose_name = _('external attachment')
         verbose_name_plural = _('external attachments')
@@ -291,8 +266,6 @@ class ExternalPeering(MirroredObject):
     vpc = reference('VPC', 'external_peerings', _('VPC'))
     external_name = name_field(_('external name'))
     external = reference('External', 'peerings', _('external'))
-
-    references = {'vpc': 'vpc_name', 'external': 'external_name'}
 
     class Meta(MirroredObject.Meta):
         verbose_name = _('external peering')
@@ -345,8 +318,6 @@ class Agent(MirroredObject):
     bgp_neighbors_established = models.PositiveIntegerField(
         verbose_name=_('BGP neighbors established'), default=0, editable=False
     )
-
-    references = {'switch': 'switch_name'}
 
     class Meta(MirroredObject.Meta):
         verbose_name = _('agent')

@@ -13,13 +13,13 @@ from typing import NamedTuple
 from django.db import connection, models
 from django.utils import timezone
 
-from ..kube.kinds import MIRRORED_KINDS
-from .search import forget_search_values
+from ..kinds import KINDS
+from .search_cache import forget_search_values
 
 __all__ = (
+    'ExistingRow',
     'KindChanges',
     'KindListingRead',
-    'MirroredRow',
     'apply_kind',
     'existing_rows',
     'purge_mirror',
@@ -37,7 +37,7 @@ STATISTICS_THRESHOLD = 200
 NOT_UPDATED = {'id', 'fabric', 'created', 'custom_field_data'}
 
 
-class MirroredRow(NamedTuple):
+class ExistingRow(NamedTuple):
     """What a sync needs to know about a row it already holds."""
 
     pk: int
@@ -49,7 +49,7 @@ class MirroredRow(NamedTuple):
 class KindListingRead:
     """One kind's complete listing, sorted for applying."""
 
-    # MirrorRows of objects that are new or changed.
+    # ListedObjects that are new or changed.
     rows: list = field(default_factory=list)
     # Objects whose resourceVersion the mirror already holds.
     unchanged_uids: set = field(default_factory=set)
@@ -64,7 +64,7 @@ class KindChanges:
     updated: list = field(default_factory=list)
     deleted: list = field(default_factory=list)
     unchanged: int = 0
-    # Which rows were written, for the search cache (sync/search.py).
+    # Which rows were written, for the search cache (sync/search_cache.py).
     created_uids: list = field(default_factory=list)
     updated_uids: list = field(default_factory=list)
     updated_pks: list = field(default_factory=list)
@@ -82,8 +82,9 @@ class KindChanges:
         }
 
 
-def _updated_fields(model):
-    relations = set(model.references)
+def _updated_fields(kind):
+    model = kind.model
+    relations = set(kind.references)
     return [
         f.name
         for f in model._meta.concrete_fields
@@ -92,13 +93,14 @@ def _updated_fields(model):
 
 
 def existing_rows(fabric, model):
-    """{uid: MirroredRow} of the fabric's rows of one model."""
+    """{uid: ExistingRow} of the fabric's rows of one model."""
     rows = model.objects.filter(fabric=fabric).values_list('uid', 'pk', 'resource_version', 'name')
-    return {uid: MirroredRow(pk, resource_version, name) for uid, pk, resource_version, name in rows}
+    return {uid: ExistingRow(pk, resource_version, name) for uid, pk, resource_version, name in rows}
 
 
-def apply_kind(fabric, model, existing, read):
-    """Make the fabric's rows of one model (`existing`, by uid) match one complete listing (a KindListingRead)."""
+def apply_kind(fabric, kind, existing, read):
+    """Make the fabric's rows of one kind (`existing`, by uid) match one complete listing (a KindListingRead)."""
+    model = kind.model
     changes = KindChanges(unchanged=len(read.unchanged_uids))
     listed = read.unchanged_uids | {row.uid for row in read.rows}
     doomed = [
@@ -124,7 +126,7 @@ def apply_kind(fabric, model, existing, read):
         changes.created = sorted(obj.name for obj in to_create)
         changes.created_uids = [obj.uid for obj in to_create]
     if to_update:
-        model.objects.bulk_update(to_update, _updated_fields(model), batch_size=BATCH_SIZE)
+        model.objects.bulk_update(to_update, _updated_fields(kind), batch_size=BATCH_SIZE)
         changes.updated = sorted(obj.name for obj in to_update)
         changes.updated_uids = [obj.uid for obj in to_update]
         changes.updated_pks = [obj.pk for obj in to_update]
@@ -164,10 +166,10 @@ def purge_mirror(fabric):
     Delete every mirror row of a fabric in bulk. Deleting a fabric should call this first: Django's cascade would
     otherwise visit each of its (possibly tens of thousands of) mirrored objects one by one.
     """
-    for info in reversed(MIRRORED_KINDS):
-        pks = list(info.model.objects.filter(fabric=fabric).values_list('pk', flat=True))
+    for kind in reversed(KINDS):
+        pks = list(kind.model.objects.filter(fabric=fabric).values_list('pk', flat=True))
         if pks:
-            delete_rows(info.model, pks)
+            delete_rows(kind.model, pks)
 
 
 def refresh_statistics(models):
@@ -260,9 +262,9 @@ def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
 def resolve_references(fabric):
     """Point every relation of the fabric's mirror rows at the object its raw name refers to, or at nothing."""
     with connection.cursor() as cursor:
-        for info in MIRRORED_KINDS:
-            model = info.model
-            for field_name, raw_name in model.references.items():
+        for kind in KINDS:
+            model = kind.model
+            for field_name, raw_name in kind.references.items():
                 if model._meta.get_field(field_name).many_to_many:
                     _resolve_many_to_many(cursor, fabric.pk, model, field_name, raw_name)
                 else:

@@ -23,7 +23,7 @@ from .apply import (
 )
 from .listing import list_kinds
 from .resources import MalformedObject, read_identity, read_object
-from .search import refresh_search_cache
+from .search_cache import refresh_search_cache
 
 __all__ = ('mirror_fabric',)
 
@@ -59,7 +59,7 @@ def _read_listing(listing, namespace, existing, errors):
             if current is not None and current.resource_version == resource_version:
                 read.unchanged_uids.add(uid)
             else:
-                read.rows.append(read_object(kind, item, namespace))
+                read.rows.append(read_object(listing.info, item, namespace))
         except MalformedObject as exc:
             metadata = item.get('metadata') if isinstance(item, dict) else None
             metadata = metadata if isinstance(metadata, dict) else {}
@@ -107,7 +107,7 @@ def _apply(fabric, listed, errors):
     changes_by_kind = {}
     with transaction.atomic():
         for info, existing, read in prepared:
-            changes_by_kind[info.kind] = apply_kind(fabric, info.model, existing, read)
+            changes_by_kind[info.kind] = apply_kind(fabric, info, existing, read)
         grown = [info.model for info, *_ in prepared if changes_by_kind[info.kind].churn >= STATISTICS_THRESHOLD]
         refresh_statistics(grown)
         resolve_references(fabric)

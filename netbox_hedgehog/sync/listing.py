@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from ..kinds import KINDS
 from ..kube.errors import FabricAPIError
-from ..kube.kinds import MIRRORED_KINDS
 
 __all__ = ('KindListing', 'list_kinds')
 
@@ -70,7 +70,7 @@ def list_kinds(api, namespace, page_size):
     listings = []
     timeouts = 0
     cluster_error = ''
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         if cluster_error:
             listings.append(KindListing(info, error=cluster_error))
             continue

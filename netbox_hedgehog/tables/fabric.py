@@ -7,7 +7,7 @@ from netbox.tables import PrimaryModelTable, columns
 from scheduler_worker.joblist import list_jobs
 
 from ..formatting import humanize_seconds, shorten
-from ..mirror_kinds import mirrored_object_counts
+from ..kinds.counts import mirrored_object_counts
 from ..models import HedgehogFabric
 from ..templatetags.hedgehog import relative_time
 

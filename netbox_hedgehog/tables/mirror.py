@@ -7,11 +7,11 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from netbox.tables import NetBoxTable, columns
 
-from ..mirror_display import EMPTY, field_html, field_label, field_text
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS
+from ..kinds.display import EMPTY, field_html, field_label, field_text
 from .fabric import RelativeTimeColumn
 
-__all__ = ('MirroredObjectTable', 'label_badges', *(f'{kind.model_name}Table' for kind in MIRROR_KINDS))
+__all__ = ('MirroredObjectTable', 'label_badges', *(f'{kind.model_name}Table' for kind in KINDS))
 
 BASE_COLUMNS = ('pk', 'id', 'name', 'fabric', 'namespace')
 
@@ -77,5 +77,5 @@ def build_table(kind):
     return type(f'{kind.model_name}Table', (MirroredObjectTable,), attrs)
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     globals()[f'{_kind.model_name}Table'] = build_table(_kind)

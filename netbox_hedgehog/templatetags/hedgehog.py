@@ -2,8 +2,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .. import mirror_panels
 from ..formatting import humanize_duration, humanize_seconds, relative_to_now, shorten
+from ..kinds import panels
 from ..scheduler_status import scheduler_outage
 
 register = template.Library()
@@ -28,5 +28,5 @@ def scheduler_banner(context):
     return {'outage': scheduler_outage(), 'perms': context.get('perms')}
 
 
-register.simple_tag(mirror_panels.vpc_subnets, name='vpc_subnets')
-register.simple_tag(mirror_panels.connection_endpoints, name='connection_endpoints')
+register.simple_tag(panels.vpc_subnets, name='vpc_subnets')
+register.simple_tag(panels.connection_endpoints, name='connection_endpoints')

@@ -1,8 +1,9 @@
 """
-Read-only list and detail pages of every mirrored kind, built from the catalog in mirror_kinds.py. The fabric is
+Read-only list and detail pages of every mirrored kind, built from the kind registry (kinds/). The fabric is
 the source of these objects, so the pages offer no add, edit, import or delete.
 """
 
+from django.apps import apps
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.text import capfirst
@@ -11,8 +12,8 @@ from netbox.views import generic
 from utilities.views import register_model_view
 
 from .. import filtersets, forms, tables
-from ..mirror_display import as_yaml, field_html, field_label
-from ..mirror_kinds import MIRROR_KINDS
+from ..kinds import KINDS, MENU_ORDER
+from ..kinds.display import as_yaml, field_html, field_label
 
 __all__ = ('MirroredObjectListView', 'MirroredObjectView', 'fabric_kind_counts')
 
@@ -28,7 +29,7 @@ def list_url(model_name, **params):
 def fabric_kind_counts(user, fabric):
     """Objects of each kind the user may view in the fabric, each with the link to that kind's list of them."""
     counts = []
-    for kind in MIRROR_KINDS:
+    for kind in MENU_ORDER:
         if not user.has_perm(f'netbox_hedgehog.view_{kind.url_name}'):
             continue
         counts.append({
@@ -41,7 +42,7 @@ def fabric_kind_counts(user, fabric):
 
 def related_objects(user, instance, related):
     """One related panel: the objects the user may view, the first RELATED_LIMIT of them, and the link to all."""
-    model = related_model(related)
+    model = apps.get_model('netbox_hedgehog', related.model_name)
     queryset = model.objects.none()
     for accessor in related.accessors:
         queryset = queryset | getattr(instance, accessor).all()
@@ -55,10 +56,6 @@ def related_objects(user, instance, related):
         'count': count,
         'url': list_url(related.model_name, **{related.filter: instance.pk}) if related.filter else '',
     }
-
-
-def related_model(related):
-    return next(kind.model for kind in MIRROR_KINDS if kind.model_name == related.model_name)
 
 
 class MirroredObjectListView(generic.ObjectListView):
@@ -106,6 +103,6 @@ def register_views(kind):
     return list_view, detail_view
 
 
-for _kind in MIRROR_KINDS:
+for _kind in KINDS:
     for _view in register_views(_kind):
         globals()[_view.__name__] = _view

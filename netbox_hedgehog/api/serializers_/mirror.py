@@ -1,13 +1,12 @@
-"""Read-only serializers of the mirrored kinds, one per kind, built from the catalog in mirror_kinds.py."""
+"""Read-only serializers of the mirrored kinds, one per kind, built from the kind registry (kinds/)."""
 
 from django.db import models
 from netbox.api.serializers import NetBoxModelSerializer
 
-from ...kube.kinds import MIRRORED_KINDS
-from ...mirror_kinds import MIRROR_KINDS
+from ...kinds import KINDS
 from .fabric import HedgehogFabricSerializer
 
-__all__ = ('MirroredObjectSerializer', *(f'{kind.model_name}Serializer' for kind in MIRROR_KINDS))
+__all__ = ('MirroredObjectSerializer', *(f'{kind.model_name}Serializer' for kind in KINDS))
 
 # NetBox's own fields of every model, and what Kubernetes says of every object, before the kind's own fields.
 LEADING_FIELDS = ('id', 'url', 'display_url', 'display', 'fabric', 'name', 'namespace')
@@ -41,9 +40,8 @@ def build_serializer(kind, serializers):
 
 def build_serializers():
     # The sync order puts every kind after the kinds it refers to.
-    order = [info.model_name for info in MIRRORED_KINDS]
     built = {}
-    for kind in sorted(MIRROR_KINDS, key=lambda kind: order.index(kind.model_name)):
+    for kind in KINDS:
         built[kind.model_name] = build_serializer(kind, built)
     return built
 

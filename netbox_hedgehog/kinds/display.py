@@ -11,7 +11,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from netbox.tables.columns import BooleanColumn
 
-from .templatetags.hedgehog import relative_time
+from ..templatetags.hedgehog import relative_time
+from . import kind_of
 
 __all__ = ('as_yaml', 'field_html', 'field_label', 'field_text')
 
@@ -54,7 +55,7 @@ def references_html(objects, raw_names):
 
 
 def raw_field(obj, field):
-    raw = type(obj).references.get(field.name)
+    raw = kind_of(type(obj)).references.get(field.name)
     return getattr(obj, raw) if raw else None
 
 
