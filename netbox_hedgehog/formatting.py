@@ -1,5 +1,7 @@
 """Human-readable renderings shared by tables, templates and commands."""
 
+from .run_record import CHANGE_ACTIONS
+
 _UNITS = (('d', 86400), ('h', 3600), ('min', 60), ('s', 1))
 
 
@@ -33,9 +35,6 @@ def humanize_duration(seconds):
     if seconds < 60:
         return f'{seconds:.1f} s'
     return humanize_seconds(seconds)
-
-
-CHANGE_ACTIONS = ('created', 'updated', 'deleted')
 
 
 def change_totals(counts):

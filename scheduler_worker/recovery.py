@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
+from netbox_hedgehog.run_record import SyncError
 from netbox_hedgehog.sync.runner import INTERRUPTED_MESSAGE
 
 __all__ = ('mark_cut_off',)
@@ -31,7 +32,7 @@ def mark_cut_off(fabric_ids):
                     run.outcome = SyncOutcomeChoices.INTERRUPTED
                     run.finished = now
                     run.duration = (now - run.started).total_seconds()
-                    run.errors = [*run.errors, {'kind': '', 'name': '', 'message': INTERRUPTED_MESSAGE}]
+                    run.add_errors(SyncError(INTERRUPTED_MESSAGE))
                     run.save()
                 HedgehogFabric.objects.filter(pk=fabric_id, sync_status=SyncStatusChoices.SYNCING).update(
                     sync_status=SyncStatusChoices.ERROR, sync_error=INTERRUPTED_MESSAGE

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from utilities.querysets import RestrictedQuerySet
 
 from ..choices import SyncOutcomeChoices, SyncTriggerChoices
+from ..run_record import error_count, merge_errors
 
 __all__ = ('SyncRun',)
 
@@ -33,7 +34,8 @@ class SyncRun(models.Model):
     not_installed = models.JSONField(verbose_name=_('not installed'), default=list, blank=True)
     # {kind: {"created": [names], "updated": [...], "deleted": [...]}}, capped by sync_changed_names_cap.
     changes = models.JSONField(verbose_name=_('changes'), default=dict, blank=True)
-    # [{"kind": ..., "name": ..., "message": ...}] in words a network engineer understands.
+    # [{"kind": ..., "name": ..., "message": ...}] in words a network engineer understands: SyncErrors, capped
+    # (run_record.py). Written through add_errors().
     errors = models.JSONField(verbose_name=_('errors'), default=list, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -57,3 +59,12 @@ class SyncRun(models.Model):
 
     def get_trigger_color(self):
         return SyncTriggerChoices.colors.get(self.trigger)
+
+    def add_errors(self, *errors):
+        """Record SyncErrors on the run, within the run's cap on kept errors."""
+        self.errors = merge_errors(self.errors, errors)
+
+    @property
+    def error_count(self):
+        """Errors of the run, counting those beyond the cap that were not kept."""
+        return error_count(self.errors)

@@ -13,6 +13,7 @@ from netbox.plugins import get_plugin_config
 from ..choices import SyncOutcomeChoices
 from ..kube.client import connection_settings, fabric_api
 from ..kube.errors import FabricAPIError
+from ..run_record import CHANGE_ACTIONS, SyncError
 from .apply import (
     STATISTICS_THRESHOLD,
     KindListingRead,
@@ -29,14 +30,9 @@ __all__ = ('mirror_fabric',)
 
 logger = logging.getLogger('netbox_hedgehog.sync')
 
-CHANGE_ACTIONS = ('created', 'updated', 'deleted')
 NOTHING_SERVED = (
     "The cluster serves none of the Hedgehog API groups: is this the Kubernetes API of the fabric's control node?"
 )
-
-
-def _error(kind, name, message):
-    return {'kind': kind, 'name': name, 'message': message}
 
 
 def _read_listing(listing, namespace, existing, errors):
@@ -69,7 +65,7 @@ def _read_listing(listing, namespace, existing, errors):
                 read.kept_names.add(name)
             if isinstance(uid, str) and uid:
                 read.kept_uids.add(uid)
-            errors.append(_error(kind, name, f'skipped, malformed: {exc}'))
+            errors.append(SyncError(f'skipped, malformed: {exc}', kind, name))
     return read
 
 
@@ -88,9 +84,9 @@ def _capped_changes(changes_by_kind, cap):
 
 def _listing_errors(listings, cluster_error):
     """One error per kind that failed to list, and one for a failure that ended the listing early."""
-    errors = [_error('', '', cluster_error)] if cluster_error else []
+    errors = [SyncError(cluster_error)] if cluster_error else []
     errors += [
-        _error(listing.info.kind, '', listing.error)
+        SyncError(listing.error, listing.info.kind)
         for listing in listings
         if listing.error and listing.error != cluster_error
     ]
@@ -126,7 +122,7 @@ def mirror_fabric(fabric, run):
             page_size = get_plugin_config('netbox_hedgehog', 'kubernetes_page_size')
             listings, cluster_error = list_kinds(api, fabric.kubernetes_namespace, page_size)
     except FabricAPIError as exc:
-        run.errors = [*run.errors, _error('', '', str(exc))]
+        run.add_errors(SyncError(str(exc)))
         run.outcome = SyncOutcomeChoices.FAILED
         return
 
@@ -135,7 +131,7 @@ def mirror_fabric(fabric, run):
     listed = [listing for listing in listings if listing.listed]
     if not listed:
         # Nothing was listed, so nothing may be deleted or changed.
-        run.errors = [*run.errors, *(errors or [_error('', '', NOTHING_SERVED)])]
+        run.add_errors(*(errors or [SyncError(NOTHING_SERVED)]))
         run.outcome = SyncOutcomeChoices.FAILED
         return
 
@@ -143,7 +139,7 @@ def mirror_fabric(fabric, run):
     run.counts = {kind: changes.counts() for kind, changes in changes_by_kind.items()}
     run.changes = _capped_changes(changes_by_kind, get_plugin_config('netbox_hedgehog', 'sync_changed_names_cap'))
     # Any error makes the run partial (see runner.finish_run): some kinds or objects kept their previous mirror.
-    run.errors = [*run.errors, *errors]
+    run.add_errors(*errors)
     summary = ', '.join(
         f'{kind} +{len(c.created)} ~{len(c.updated)} -{len(c.deleted)}' for kind, c in changes_by_kind.items()
     )

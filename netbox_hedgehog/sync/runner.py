@@ -8,6 +8,7 @@ from netbox.plugins import get_plugin_config
 
 from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
+from ..run_record import SyncError, summarize_errors
 from .lock import fabric_sync_lock, is_sync_running
 
 logger = logging.getLogger('netbox_hedgehog.sync')
@@ -40,7 +41,7 @@ def sync_fabric(fabric_id, trigger):
         except Exception as exc:
             logger.exception('Sync of fabric %s failed', fabric.name)
             run.outcome = SyncOutcomeChoices.FAILED
-            run.errors = [*run.errors, {'kind': '', 'name': '', 'message': f'{type(exc).__name__}: {exc}'}]
+            run.add_errors(SyncError(f'{type(exc).__name__}: {exc}'))
         finish_run(fabric, run)
     return run
 
@@ -65,14 +66,6 @@ def finish_run(fabric, run):
     logger.info(
         'Sync of fabric %s finished: %s in %.2f s (run %s)', fabric.name, run.outcome, run.duration, run.pk
     )
-
-
-def summarize_errors(errors):
-    lines = []
-    for error in errors:
-        subject = '/'.join(part for part in (error.get('kind'), error.get('name')) if part)
-        lines.append(f'{subject}: {error["message"]}' if subject else error['message'])
-    return '\n'.join(lines)
 
 
 def prune_runs(fabric):
@@ -102,7 +95,7 @@ def recover_interrupted_syncs():
                 run.outcome = SyncOutcomeChoices.INTERRUPTED
                 run.finished = now
                 run.duration = (now - run.started).total_seconds()
-                run.errors = [*run.errors, {'kind': '', 'name': '', 'message': INTERRUPTED_MESSAGE}]
+                run.add_errors(SyncError(INTERRUPTED_MESSAGE))
                 run.save()
                 marked += 1
             HedgehogFabric.objects.filter(pk=fabric_id, sync_status=SyncStatusChoices.SYNCING).update(

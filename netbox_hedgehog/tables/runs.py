@@ -4,6 +4,7 @@ from netbox.tables import NetBoxTable, columns
 
 from ..formatting import humanize_duration, shorten, summarize_changes
 from ..models import SyncRun
+from ..run_record import SyncError, error_count
 
 __all__ = ('SyncRunTable',)
 
@@ -41,10 +42,9 @@ class SyncRunTable(NetBoxTable):
         return ', '.join(value)
 
     def render_errors(self, value):
-        first = value[0]
-        subject = '/'.join(part for part in (first.get('kind'), first.get('name')) if part)
-        text = shorten(f'{subject}: {first["message"]}' if subject else first['message'])
-        return text if len(value) == 1 else _('{first} (and {more} more)').format(first=text, more=len(value) - 1)
+        text = shorten(str(SyncError.from_dict(value[0])))
+        count = error_count(value)
+        return text if count == 1 else _('{first} (and {more} more)').format(first=text, more=count - 1)
 
     def value_changes(self, value):
         return summarize_changes(value)

@@ -3,8 +3,9 @@ from netbox.views import generic
 from utilities.views import register_model_view
 
 from .. import filtersets, forms, tables
-from ..formatting import CHANGE_ACTIONS, change_totals
+from ..formatting import change_totals
 from ..models import SyncRun
+from ..run_record import CHANGE_ACTIONS
 
 __all__ = ('SyncRunListView', 'SyncRunView')
 

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.run_record import SyncError
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
-from netbox_hedgehog.sync.runner import summarize_errors
 
 # Exit codes, so that scripts can tell a partial sync from a failed one.
 EXIT_CODES = {
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             message = f'A sync of fabric {fabric.name} is already running; try again when it has finished.'
             if options['json']:
                 self.stdout.write(json.dumps({'fabric': fabric.name, 'outcome': 'already_running', 'errors': [
-                    {'kind': '', 'name': '', 'message': message}]}, indent=2))
+                    SyncError(message).as_dict()]}, indent=2))
             else:
                 self.stderr.write(message)
             sys.exit(EXIT_ALREADY_RUNNING)
@@ -86,5 +86,5 @@ class Command(BaseCommand):
             self.stdout.write(f'Not installed: {", ".join(run.not_installed)}')
         if run.errors:
             self.stdout.write('Errors:')
-            for line in summarize_errors(run.errors).splitlines():
-                self.stdout.write(f'  {line}')
+            for error in run.errors:
+                self.stdout.write(f'  {SyncError.from_dict(error)}')
