@@ -5,7 +5,7 @@ Every value the mirror promotes is read through these, so that bad input is repo
 object skipped, instead of failing the database write of a whole run.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 __all__ = (
     'MISSING',
@@ -23,6 +23,11 @@ __all__ = (
 
 # Kubernetes object names are RFC 1123 subdomains: at most 253 characters.
 NAME_LENGTH = 253
+
+# Moments NetBox can show in any time zone and do arithmetic on without overflowing: a timestamp of year 1 or
+# 9999 is valid ISO 8601 but raises OverflowError when a page converts it to local time.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 MISSING = object()
 
@@ -109,6 +114,12 @@ def timestamp(data, path, root):
         raise MalformedObject(f'{root}.{path} is not a timestamp ("{value}")')
     if moment.tzinfo is None:
         raise MalformedObject(f'{root}.{path} has no time zone ("{value}")')
+    try:
+        in_range = EARLIEST <= moment < LATEST
+    except OverflowError:  # an offset that moves the moment past year 1 or 9999
+        in_range = False
+    if not in_range:
+        raise MalformedObject(f'{root}.{path} is outside the years NetBox can show ("{value}")')
     return moment
 
 

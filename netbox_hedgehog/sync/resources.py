@@ -11,8 +11,12 @@ from dataclasses import dataclass
 
 from ..kinds.promoters import ObjectMeta
 from ..kinds.values import MISSING, NAME_LENGTH, MalformedObject, integer, string_map, text, timestamp
+from ..run_record import clean_text
 
 __all__ = ('ListedObject', 'MalformedObject', 'read_identity', 'read_object')
+
+# Nesting deeper than this is no Hedgehog object; pages, the REST API and YAML rendering would recurse through it.
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -49,6 +53,35 @@ def _stored_spec(kind, spec):
     return {key: spec[key] for key in kind.kept_spec_fields if isinstance(spec.get(key), str)}
 
 
+def _nesting_depth(value, limit):
+    """How deep `value` nests lists and objects, counting no further than `limit`."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def check_storable(*documents):
+    """Refuse what PostgreSQL cannot store or NetBox cannot show: NUL, lone surrogates, runaway nesting."""
+    encoded = json.dumps(documents, ensure_ascii=False)
+    if '\\u0000' in encoded:
+        raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
+    try:
+        encoded.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        bad = clean_text(exc.object[max(exc.start - 20, 0):exc.end + 20], 60)
+        raise MalformedObject(f'it holds text that is not valid Unicode, which PostgreSQL cannot store ("{bad}")')
+    if _nesting_depth(documents, MAX_DEPTH + 1) > MAX_DEPTH + 1:
+        raise MalformedObject(f'it nests lists and objects more than {MAX_DEPTH} levels deep')
+
+
 def read_object(kind, item, namespace):
     """
     Return the ListedObject of one object of a Kind listed in a namespace; raise MalformedObject when it cannot be
@@ -81,6 +114,5 @@ def read_object(kind, item, namespace):
     }
     if kind.promote is not None:
         values.update(kind.promote(spec, status, ObjectMeta(name, generation)))
-    if '\\u0000' in json.dumps([metadata, values['spec'], status]):
-        raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
+    check_storable(metadata, values['spec'], status)
     return ListedObject(uid=uid, name=name, resource_version=resource_version, values=values)
