@@ -1,8 +1,8 @@
 import json
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from netbox_hedgehog.management.base import NonWebCommand
 from scheduler_worker.joblist import fabrics_without_job, list_jobs, scheduler_state
 
 
@@ -19,7 +19,7 @@ def isoformat(when):
     return when.isoformat() if when else None
 
 
-class Command(BaseCommand):
+class Command(NonWebCommand):
     help = (
         "List the scheduler's jobs, the fabrics without one and why, and who leads. Reads the database directly, "
         'so it works whether or not the scheduler is running.'

@@ -3,18 +3,15 @@ import os
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from netbox_hedgehog.management.base import NonWebCommand
 from scheduler_worker.check import check_health
 from scheduler_worker.config import SchedulerSettings
 from scheduler_worker.engine import APPLICATION_NAME
 
 
-class Command(BaseCommand):
+class Command(NonWebCommand):
     help = 'Run the Hedgehog fabric sync scheduler (one leader, any number of standbys), or check its health.'
-    # System checks import every URLconf, view and template tag; the scheduler uses none of them, and a restart
-    # (or a health probe) must not wait for, or fail on, the web side.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(

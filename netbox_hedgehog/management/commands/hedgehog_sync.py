@@ -1,9 +1,10 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncTriggerChoices
+from netbox_hedgehog.management.base import NonWebCommand
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.run_record import SyncError
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
@@ -34,7 +35,7 @@ def run_summary(run):
     }
 
 
-class Command(BaseCommand):
+class Command(NonWebCommand):
     help = (
         'Sync one fabric now, in the foreground, and print the run summary. Works without the scheduler. '
         'Exit code: 0 success, 1 failed, 2 partial, 3 a sync of the fabric is already running.'
