@@ -19,6 +19,7 @@ from django.test import override_settings
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.sync import sync_fabric
 
 SAMPLES = Path(__file__).resolve().parent.parent / 'k8s_standin' / 'fixtures' / 'samples'
 TOKEN = 'sync-test-token-3f1c9a'
@@ -155,3 +156,11 @@ def make_fabric(db):
         return HedgehogFabric.objects.create(name=name, sync_enabled=False, **fields)
 
     return factory
+
+
+def synced_fabric_of(server, make_fabric):
+    """A fabric mirrored once from `server`, successfully."""
+    fabric = make_fabric(server)
+    run = sync_fabric(fabric.pk, 'manual')
+    assert run.outcome == 'success', run.errors
+    return fabric

@@ -7,6 +7,7 @@ Django's collector, which would send signals and run queries per object; the row
 are handled first (references nulled, many-to-many links and NetBox's tags, journal entries and bookmarks removed).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -28,6 +29,8 @@ __all__ = (
 )
 
 BATCH_SIZE = 500
+# Stored rows read back per query when diffing updated objects column by column.
+READ_BATCH_SIZE = 5000
 # Rows created or deleted in one table by one run beyond which its planner statistics are refreshed at once.
 # Until autovacuum gets to a freshly filled table, PostgreSQL plans the relation queries below as nested loops
 # over sequential scans, which takes seconds for a few thousand rows instead of milliseconds.
@@ -64,10 +67,11 @@ class KindChanges:
     updated: list = field(default_factory=list)
     deleted: list = field(default_factory=list)
     unchanged: int = 0
-    # Which rows were written, for the search cache (sync/search_cache.py).
+    # Rows whose search-indexed values were written, for the search cache (sync/search_cache.py): every created
+    # row, and the updated rows where a searched field changed.
     created_uids: list = field(default_factory=list)
-    updated_uids: list = field(default_factory=list)
-    updated_pks: list = field(default_factory=list)
+    reindexed_uids: list = field(default_factory=list)
+    reindexed_pks: list = field(default_factory=list)
 
     @property
     def churn(self):
@@ -113,24 +117,49 @@ def apply_kind(fabric, kind, existing, read):
         delete_rows(model, [row.pk for row in doomed])
         changes.deleted = sorted(row.name for row in doomed)
 
-    now = timezone.now()
     to_create, to_update = [], []
     for row in read.rows:
-        current = existing.get(row.uid)
-        if current is None:
-            to_create.append(model(fabric=fabric, **row.values))
-        else:
-            to_update.append(model(pk=current.pk, fabric=fabric, last_updated=now, **row.values))
+        (to_create if row.uid not in existing else to_update).append(row)
     if to_create:
-        model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        changes.created = sorted(obj.name for obj in to_create)
-        changes.created_uids = [obj.uid for obj in to_create]
+        model.objects.bulk_create([model(fabric=fabric, **row.values) for row in to_create], batch_size=BATCH_SIZE)
+        changes.created = sorted(row.name for row in to_create)
+        changes.created_uids = [row.uid for row in to_create]
     if to_update:
-        model.objects.bulk_update(to_update, _updated_fields(kind), batch_size=BATCH_SIZE)
-        changes.updated = sorted(obj.name for obj in to_update)
-        changes.updated_uids = [obj.uid for obj in to_update]
-        changes.updated_pks = [obj.pk for obj in to_update]
+        reindexed = _update_rows(kind, existing, to_update)
+        changes.updated = sorted(row.name for row in to_update)
+        changes.reindexed_uids = [row.uid for row in reindexed]
+        changes.reindexed_pks = [existing[row.uid].pk for row in reindexed]
     return changes
+
+
+def _update_rows(kind, existing, rows):
+    """
+    Write only the columns of each row that differ from what the mirror holds (a live agent's heartbeat rewrites its
+    status columns, not its whole row), and return the rows whose search-indexed values changed.
+    """
+    model = kind.model
+    columns = [name for name in _updated_fields(kind) if name != 'last_updated']
+    pks = [existing[row.uid].pk for row in rows]
+    stored = {}
+    for start in range(0, len(pks), READ_BATCH_SIZE):
+        batch = model.objects.filter(pk__in=pks[start:start + READ_BATCH_SIZE]).values_list('pk', *columns)
+        stored.update((pk, values) for pk, *values in batch)
+    indexed = {'name', *kind.search_fields}
+    by_columns = defaultdict(list)
+    reindexed = []
+    now = timezone.now()
+    for row in rows:
+        pk = existing[row.uid].pk
+        changed = tuple(
+            name for name, old in zip(columns, stored[pk], strict=True)
+            if name in row.values and row.values[name] != old
+        )
+        by_columns[changed].append(model(pk=pk, last_updated=now, **{name: row.values[name] for name in changed}))
+        if indexed.intersection(changed):
+            reindexed.append(row)
+    for changed, objects in by_columns.items():
+        model.objects.bulk_update(objects, [*changed, 'last_updated'], batch_size=BATCH_SIZE)
+    return reindexed
 
 
 def delete_rows(model, pks):
@@ -259,13 +288,33 @@ def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
     )
 
 
-def resolve_references(fabric):
-    """Point every relation of the fabric's mirror rows at the object its raw name refers to, or at nothing."""
+def _may_be_stale(kind, relation, changes_by_kind):
+    """
+    Whether a relation can have gone wrong in this run: its rows were created or updated (raw names may differ), or
+    objects of its target kind were created or deleted (a name now resolves differently). An updated target keeps
+    its name, which Kubernetes never changes.
+    """
+    if changes_by_kind is None:
+        return True
+    own = changes_by_kind.get(kind.kind)
+    target = changes_by_kind.get(relation.related_model.__name__)
+    return bool((own and (own.created or own.updated)) or (target and (target.created or target.deleted)))
+
+
+def resolve_references(fabric, changes_by_kind=None):
+    """
+    Point every relation of the fabric's mirror rows at the object its raw name refers to, or at nothing. Given the
+    run's {kind: KindChanges}, only relations the run may have made stale are resolved: a run that changed nothing
+    resolves none.
+    """
     with connection.cursor() as cursor:
         for kind in KINDS:
             model = kind.model
             for field_name, raw_name in kind.references.items():
-                if model._meta.get_field(field_name).many_to_many:
+                relation = model._meta.get_field(field_name)
+                if not _may_be_stale(kind, relation, changes_by_kind):
+                    continue
+                if relation.many_to_many:
                     _resolve_many_to_many(cursor, fabric.pk, model, field_name, raw_name)
                 else:
                     _resolve_foreign_key(cursor, fabric.pk, model, field_name, raw_name)

@@ -25,6 +25,7 @@ from .apply import (
 from .listing import list_kinds
 from .resources import MalformedObject, read_identity, read_object
 from .search_cache import refresh_search_cache
+from .timing import phase
 
 __all__ = ('mirror_fabric',)
 
@@ -97,20 +98,26 @@ def _apply(fabric, listed, errors):
     """Apply every listed kind in one transaction; return {kind: KindChanges}."""
     # Only this run writes the fabric's mirror (it holds the fabric's lock), so what it reads here stays true.
     prepared = []
-    for listing in listed:
-        existing = existing_rows(fabric, listing.info.model)
-        prepared.append((listing.info, existing, _read_listing(listing, fabric.kubernetes_namespace, existing, errors)))
+    with phase('diff'):
+        for listing in listed:
+            existing = existing_rows(fabric, listing.info.model)
+            read = _read_listing(listing, fabric.kubernetes_namespace, existing, errors)
+            prepared.append((listing.info, existing, read))
     changes_by_kind = {}
     with transaction.atomic():
-        for info, existing, read in prepared:
-            changes_by_kind[info.kind] = apply_kind(fabric, info, existing, read)
-        grown = [info.model for info, *_ in prepared if changes_by_kind[info.kind].churn >= STATISTICS_THRESHOLD]
-        refresh_statistics(grown)
-        resolve_references(fabric)
-        # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
-        refresh_statistics(grown)
-        for info, *_ in prepared:
-            refresh_search_cache(fabric, info.model, changes_by_kind[info.kind])
+        with phase('writes'):
+            for info, existing, read in prepared:
+                changes_by_kind[info.kind] = apply_kind(fabric, info, existing, read)
+            grown = [info.model for info, *_ in prepared if changes_by_kind[info.kind].churn >= STATISTICS_THRESHOLD]
+            refresh_statistics(grown)
+        with phase('references'):
+            resolve_references(fabric, changes_by_kind)
+        with phase('writes'):
+            # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
+            refresh_statistics(grown)
+        with phase('search cache'):
+            for info, *_ in prepared:
+                refresh_search_cache(fabric, info.model, changes_by_kind[info.kind])
     return changes_by_kind
 
 
@@ -120,7 +127,8 @@ def mirror_fabric(fabric, run):
         settings = connection_settings(fabric)
         with fabric_api(fabric, settings) as api:
             page_size = get_plugin_config('netbox_hedgehog', 'kubernetes_page_size')
-            listings, cluster_error = list_kinds(api, fabric.kubernetes_namespace, page_size)
+            with phase('listing'):
+                listings, cluster_error = list_kinds(api, fabric.kubernetes_namespace, page_size)
     except FabricAPIError as exc:
         run.add_errors(SyncError(str(exc)))
         run.outcome = SyncOutcomeChoices.FAILED

@@ -10,6 +10,7 @@ from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
 from ..run_record import SyncError, summarize_errors
 from .lock import fabric_sync_lock, is_sync_running
+from .timing import phase
 
 logger = logging.getLogger('netbox_hedgehog.sync')
 
@@ -42,7 +43,8 @@ def sync_fabric(fabric_id, trigger):
             logger.exception('Sync of fabric %s failed', fabric.name)
             run.outcome = SyncOutcomeChoices.FAILED
             run.add_errors(SyncError(f'{type(exc).__name__}: {exc}'))
-        finish_run(fabric, run)
+        with phase('run record'):
+            finish_run(fabric, run)
     return run
 
 

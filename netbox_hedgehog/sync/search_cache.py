@@ -24,13 +24,13 @@ def forget_search_values(model, pks):
 
 
 def refresh_search_cache(fabric, model, changes):
-    """Re-cache one model's rows that a run created or updated."""
+    """Re-cache one model's rows that a run created, or updated in a searched field."""
     try:
         indexer = get_indexer(model)
     except KeyError:  # the model has no search index
         return
-    forget_search_values(model, changes.updated_pks)
-    fresh_uids = changes.created_uids + changes.updated_uids
+    forget_search_values(model, changes.reindexed_pks)
+    fresh_uids = changes.created_uids + changes.reindexed_uids
     if not fresh_uids:
         return
     rows = model.objects.filter(fabric=fabric, uid__in=fresh_uids)
