@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from django.db import connection, models
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from ..kinds import KINDS
 from .search_cache import forget_search_values
@@ -121,7 +122,7 @@ def apply_kind(fabric, kind, existing, read):
     for row in read.rows:
         (to_create if row.uid not in existing else to_update).append(row)
     if to_create:
-        model.objects.bulk_create([model(fabric=fabric, **row.values) for row in to_create], batch_size=BATCH_SIZE)
+        _insert_rows(kind, fabric, to_create)
         changes.created = sorted(row.name for row in to_create)
         changes.created_uids = [row.uid for row in to_create]
     if to_update:
@@ -130,6 +131,31 @@ def apply_kind(fabric, kind, existing, read):
         changes.reindexed_uids = [row.uid for row in reindexed]
         changes.reindexed_pks = [existing[row.uid].pk for row in reindexed]
     return changes
+
+
+def _insert_rows(kind, fabric, rows):
+    """
+    COPY new rows straight into the kind's table: no model instances, no per-batch INSERT statements. Relations are
+    left empty; resolve_references() fills them in the same transaction.
+    """
+    model = kind.model
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if f.name in rows[0].values]
+    columns = ['fabric_id', 'created', 'last_updated', 'custom_field_data', *(f.column for f in fields)]
+    defaults = {f.name: f.get_default() for f in fields}
+    json_fields = {f.name for f in fields if isinstance(f, models.JSONField)}
+    statement = f'COPY {_quote(model._meta.db_table)} ({", ".join(_quote(column) for column in columns)}) FROM STDIN'
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = row.values
+            copy.write_row((
+                fabric.pk, now, now, Jsonb({}),
+                *(
+                    Jsonb(values.get(f.name, defaults[f.name])) if f.name in json_fields
+                    else values.get(f.name, defaults[f.name])
+                    for f in fields
+                ),
+            ))
 
 
 def _update_rows(kind, existing, rows):

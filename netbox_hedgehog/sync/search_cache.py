@@ -6,6 +6,8 @@ mirror no longer holds, nor misses one it does.
 """
 
 from core.models import ObjectType
+from django.db import connection
+from django.utils import timezone
 from extras.models import CachedValue, CustomField
 from netbox.search import get_indexer
 from netbox.search.backends import search_backend
@@ -38,15 +40,22 @@ def refresh_search_cache(fabric, model, changes):
         # Searchable custom fields need NetBox's per-object path.
         search_backend.cache(rows.iterator(chunk_size=BATCH_SIZE), indexer=indexer, remove_existing=False)
         return
-    # The same values NetBox's indexer would cache, read as plain columns: loading every row as an object (with its
-    # spec and status JSON) costs far more than the caching itself.
+    # The same values NetBox's indexer would cache (the text of each non-empty indexed field), written by one
+    # INSERT ... SELECT per field from the mirror table: loading every row as an object (with its spec and status
+    # JSON) costs far more than the caching itself.
     object_type = ObjectType.objects.get_for_model(model)
     blank = model()
-    columns = [(name, weight, indexer.get_field_type(blank, name)) for name, weight in indexer.fields]
-    values = [
-        CachedValue(object_type=object_type, object_id=pk, field=name, type=type_, weight=weight, value=str(value))
-        for pk, *row in rows.values_list('pk', *(name for name, *_ in columns)).iterator(chunk_size=BATCH_SIZE)
-        for (name, weight, type_), value in zip(columns, row)
-        if value
-    ]
-    CachedValue.objects.bulk_create(values, batch_size=BATCH_SIZE)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for name, weight in indexer.fields:
+            column = connection.ops.quote_name(model._meta.get_field(name).column)
+            cursor.execute(
+                f"""
+                INSERT INTO extras_cachedvalue (id, timestamp, object_type_id, object_id, field, type, value, weight)
+                SELECT gen_random_uuid(), %s, %s, id, %s, %s, {column}::text, %s
+                FROM {table}
+                WHERE fabric_id = %s AND uid = ANY(%s) AND {column} IS NOT NULL AND {column}::text <> ''
+                """,
+                [timezone.now(), object_type.pk, name, indexer.get_field_type(blank, name), weight, fabric.pk,
+                 fresh_uids],
+            )
