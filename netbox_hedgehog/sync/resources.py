@@ -69,7 +69,10 @@ def _nesting_depth(value, limit):
 
 
 def check_storable(*documents):
-    """Refuse what PostgreSQL cannot store or NetBox cannot show: NUL, lone surrogates, runaway nesting."""
+    """Refuse what PostgreSQL cannot store or NetBox cannot show: runaway nesting, NUL, lone surrogates."""
+    # Depth first, without recursion: json.dumps() itself would raise RecursionError on what json.loads() took.
+    if _nesting_depth(documents, MAX_DEPTH + 1) > MAX_DEPTH + 1:
+        raise MalformedObject(f'it nests lists and objects more than {MAX_DEPTH} levels deep')
     encoded = json.dumps(documents, ensure_ascii=False)
     if '\\u0000' in encoded:
         raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
@@ -78,8 +81,6 @@ def check_storable(*documents):
     except UnicodeEncodeError as exc:
         bad = clean_text(exc.object[max(exc.start - 20, 0):exc.end + 20], 60)
         raise MalformedObject(f'it holds text that is not valid Unicode, which PostgreSQL cannot store ("{bad}")')
-    if _nesting_depth(documents, MAX_DEPTH + 1) > MAX_DEPTH + 1:
-        raise MalformedObject(f'it nests lists and objects more than {MAX_DEPTH} levels deep')
 
 
 def read_object(kind, item, namespace):
