@@ -1,4 +1,5 @@
 import pytest
+from core.models import ObjectChange
 from django.test import Client
 
 from netbox_hedgehog.models import HedgehogFabric
@@ -96,9 +97,16 @@ class TestForm:
 
     def test_change_log_pages_never_show_token(self, make_user):
         client = client_for(make_user('auditor', *ALL, 'core.view_objectchange'))
-        client.post(f'{BASE}add/', form_data())
+        assert client.post(f'{BASE}add/', form_data()).status_code == 302
         fabric = HedgehogFabric.objects.get(name='ui-fabric')
-        client.post(f'{BASE}{fabric.pk}/edit/', form_data(kubernetes_token='second-secret-token'))
+        response = client.post(
+            f'{BASE}{fabric.pk}/edit/', form_data(kubernetes_token='second-secret-token', description='rotated')
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        fabric.refresh_from_db()
+        assert (fabric.kubernetes_token, fabric.description) == ('second-secret-token', 'rotated')
+        actions = ObjectChange.objects.filter(changed_object_id=fabric.pk).values_list('action', flat=True)
+        assert sorted(actions) == ['create', 'update']
         for url in (f'{BASE}{fabric.pk}/changelog/', '/core/changelog/'):
             html = client.get(url).content.decode()
             assert 'ui-fabric' in html
