@@ -135,6 +135,13 @@ class TestForm:
         assert TOKEN not in html
         assert '(set; leave empty to keep)' in html
 
+    def test_clear_boxes_only_for_what_is_stored(self, operator, stored):
+        html = operator.get(f'{BASE}{stored.pk}/edit/').content.decode()
+        assert 'Clear the stored token' in html and 'name="clear_kubernetes_token"' in html
+        assert 'Clear the stored kubeconfig' not in html and 'clear_kubeconfig' not in html
+        html = operator.get(f'{BASE}add/').content.decode()
+        assert 'Clear the stored' not in html and 'name="clear_' not in html
+
     def test_kubeconfig_fabric(self, operator):
         response = operator.post(f'{BASE}add/', form_data(kubernetes_server='', kubernetes_token='',
                                                           kubeconfig=KUBECONFIG))
