@@ -284,6 +284,13 @@ class TestDashboardWidget:
 
         assert 'netbox_hedgehog.FabricSyncWidget' in registry['widgets']
 
+    def test_on_the_development_dashboard_without_the_news_feed(self, make_user, fabric):
+        client = Client()
+        client.force_login(make_user('viewer', *VIEW))
+        html = client.get('/').content.decode()
+        assert 'Hedgehog fabrics' in html and 'live-fabric' in html
+        assert 'NetBox News' not in html
+
     def test_lists_fabrics_with_errors_first(self, make_user, fabric):
         HedgehogFabric.objects.create(name='zz-broken', sync_status='error')
         html = self.render(make_user('viewer', *VIEW))
