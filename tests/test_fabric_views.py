@@ -16,14 +16,8 @@ ALL = (
 )
 
 
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
-def operator(make_user):
+def operator(make_user, client_for):
     return client_for(make_user('operator', *ALL))
 
 
@@ -95,7 +89,7 @@ class TestForm:
         assert fabric.kubernetes_token == TOKEN
         assert fabric.sync_interval == 60
 
-    def test_change_log_pages_never_show_token(self, make_user):
+    def test_change_log_pages_never_show_token(self, make_user, client_for):
         client = client_for(make_user('auditor', *ALL, 'core.view_objectchange'))
         assert client.post(f'{BASE}add/', form_data()).status_code == 302
         fabric = HedgehogFabric.objects.get(name='ui-fabric')
@@ -199,12 +193,12 @@ class TestForm:
 
 @pytest.mark.django_db
 class TestPermissions:
-    def test_no_view_permission(self, make_user, stored):
+    def test_no_view_permission(self, make_user, stored, client_for):
         client = client_for(make_user('nobody'))
         assert client.get(BASE).status_code == 403
         assert client.get(f'{BASE}{stored.pk}/').status_code == 403
 
-    def test_view_only_cannot_change(self, make_user, stored):
+    def test_view_only_cannot_change(self, make_user, stored, client_for):
         client = client_for(make_user('viewer', 'netbox_hedgehog.view_hedgehogfabric'))
         assert client.get(f'{BASE}{stored.pk}/').status_code == 200
         assert client.get(f'{BASE}{stored.pk}/edit/').status_code == 403

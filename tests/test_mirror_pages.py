@@ -10,15 +10,13 @@ from netbox_hedgehog.mirror_kinds import MIRROR_KINDS
 from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
 from netbox_hedgehog.sync import sync_fabric
 
-from .mirror_fixtures import VIEW_ALL, client_for, make_fabric, mirror_standin, mirrored_fabric, viewer_user
-
-__all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')  # fixtures
+from .mirror_fixtures import VIEW_ALL
 
 KINDS = [pytest.param(kind, id=kind.model_name) for kind in MIRROR_KINDS]
 
 
 @pytest.fixture
-def viewer(viewer_user):
+def viewer(viewer_user, client_for):
     return client_for(viewer_user)
 
 
@@ -59,8 +57,8 @@ def test_detail_page_shows_promoted_fields_spec_and_status(kind, mirrored_fabric
 
 
 @pytest.mark.parametrize('kind', KINDS)
-def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, make_user):
-    admin = client_for(superuser(make_user))
+def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, superuser, client_for):
+    admin = client_for(superuser)
     obj = first_object(kind, mirrored_fabric)
     for action in ('add', 'import', 'edit', 'delete'):
         assert admin.get(f'/plugins/hedgehog/{kind.slug}/{action}/').status_code == 404
@@ -73,15 +71,8 @@ def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, make_user):
     assert kind.model.objects.filter(pk=obj.pk).exists()
 
 
-def superuser(make_user):
-    user = make_user('admin')
-    user.is_superuser = True
-    user.save()
-    return user
-
-
 @pytest.mark.parametrize('kind', KINDS)
-def test_without_view_permission_the_pages_are_forbidden(kind, mirrored_fabric, make_user):
+def test_without_view_permission_the_pages_are_forbidden(kind, mirrored_fabric, make_user, client_for):
     others = [name for name in VIEW_ALL if not name.endswith(f'.view_{kind.url_name}')]
     client = client_for(make_user('partial', *others))
     obj = first_object(kind, mirrored_fabric)
@@ -178,7 +169,7 @@ def test_global_search_follows_the_sync(mirror_standin, mirrored_fabric, viewer)
     assert switch.get_absolute_url() in viewer.get('/search/?q=renamed-rack-7-leaf').content.decode()
 
 
-def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric, make_user):
+def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric, make_user, client_for):
     from core.models import ObjectChange
     from extras.models import CachedValue
 

@@ -17,13 +17,12 @@ from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
 from netbox_hedgehog.notices import request_sync_now
 
-from .scheduler_harness import jobs_by_id, start_scheduler, wait_for
+from .scheduler_harness import jobs_by_id, wait_for
 from .sync_fixtures import TOKEN, expected_counts, fabric_objects
 from .sync_stub import stub_description
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 
-__all__ = ('start_scheduler',)  # fixtures
 
 SCHEDULER_API = '/api/plugins/hedgehog/scheduler/'
 # Long enough that two syncs started together are still listing when the other starts.

@@ -15,7 +15,7 @@ from netbox_hedgehog.notices import request_sync_now
 from netbox_hedgehog.sync.runner import INTERRUPTED_MESSAGE
 from scheduler_worker.joblist import scheduler_state
 
-from .scheduler_harness import DEADLINE, jobs_by_id, start_scheduler, terminate_backends, wait_for
+from .scheduler_harness import DEADLINE, jobs_by_id, terminate_backends, wait_for
 from .sync_stub import stub_description
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
@@ -23,8 +23,6 @@ pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 UNREACHABLE = 'http://127.0.0.1:9'
 # "At once" next to an interval of an hour: generous for a loaded machine, still far from any scheduled slot.
 AT_ONCE = timedelta(seconds=30)
-
-__all__ = ('start_scheduler',)  # fixtures
 
 
 def make_fabric(name, interval=3600, sync_seconds=0, **fields):

@@ -21,14 +21,10 @@ from .sync_fixtures import (
     REGISTRY_USERNAME,
     TOKEN,
     expected_counts,
-    make_fabric,
     mirror_row_versions,
     mirror_tables_text,
     plugin_settings,
-    standin,
 )
-
-__all__ = ('make_fabric', 'standin')  # fixtures
 
 
 def mirror_counts(fabric):

@@ -12,9 +12,7 @@ from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
 from netbox_hedgehog.models import VPC, HedgehogFabric, Switch
 from netbox_hedgehog.sync import sync_fabric
 
-from .sync_fixtures import TOKEN, expected_counts, fabric_objects, make_fabric, standin
-
-__all__ = ('make_fabric', 'standin')  # fixtures
+from .sync_fixtures import TOKEN, expected_counts, fabric_objects
 
 
 def fabric_row_versions(fabric):

@@ -6,9 +6,7 @@ from netbox_hedgehog.choices import SyncOutcomeChoices
 from netbox_hedgehog.models import SyncRun
 from netbox_hedgehog.sync import sync_fabric
 
-from .sync_fixtures import TOKEN, expected_counts, make_fabric, plugin_settings, standin
-
-__all__ = ('make_fabric', 'standin')  # fixtures
+from .sync_fixtures import TOKEN, expected_counts, plugin_settings
 
 
 def test_the_token_appears_in_no_log_line_error_or_run(standin, make_fabric, caplog, capfd):
