@@ -151,6 +151,26 @@ def test_fabric_page_counts_each_kind_with_links(mirrored_fabric, viewer):
     assert f'>{total}<' in listing
 
 
+def test_fabric_page_counts_every_kind_in_one_query(mirrored_fabric, viewer_user, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from netbox_hedgehog.views.mirror import fabric_kind_counts
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = fabric_kind_counts(viewer_user, mirrored_fabric)
+    mirror_tables = {kind.model._meta.db_table for kind in MIRROR_KINDS}
+    counting = [q['sql'] for q in queries.captured_queries if any(table in q['sql'] for table in mirror_tables)]
+    assert len(counting) == 1, counting
+    assert [row['count'] for row in counts] == [
+        kind.model.objects.filter(fabric=mirrored_fabric).count() for kind in MIRROR_KINDS
+    ]
+    # An object constraint applies inside the one query; kinds the user may not view are left out.
+    switch = Switch.objects.filter(fabric=mirrored_fabric).order_by('name').first()
+    limited = make_user('one-switch', 'netbox_hedgehog.view_switch', constraints={'name': switch.name})
+    assert [(row['label'], row['count']) for row in fabric_kind_counts(limited, mirrored_fabric)] == [('Switches', 1)]
+
+
 def test_global_search_follows_the_sync(mirror_standin, mirrored_fabric, viewer):
     # No reindex: the sync itself keeps NetBox's search cache in step with its bulk writes.
     switch = Switch.objects.get(fabric=mirrored_fabric, name='ds3000-01')
