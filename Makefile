@@ -7,13 +7,18 @@ export NETBOX_ROOT ?= $(CURDIR)/.netbox
 export PYTHONPATH := $(CURDIR)
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: run test lint db bench clean-db
+.PHONY: run test lint db bench clean-db prerequisites-run prerequisites-test
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || "$$(devtools/find-python.sh)" -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+# System packages and services (PostgreSQL, Redis, libpq-dev; for tests also Chromium, its driver and systemd):
+# installed and started when run as root, otherwise the exact command to run is printed before anything starts.
+prerequisites-run prerequisites-test: prerequisites-%:
+	devtools/prerequisites.sh $*
 
 db: $(VENV)/.installed
 	mkdir -p $(NETBOX_ROOT)
@@ -22,10 +27,10 @@ db: $(VENV)/.installed
 lint: $(VENV)/.installed
 	ruff check .
 
-test: lint db
+test: prerequisites-test lint db
 	python -m pytest $(ARGS)
 
-run: db
+run: prerequisites-run db
 	python -m devtools.run $(ARGS)
 
 bench: db

@@ -61,6 +61,20 @@ PLUGINS_CONFIG = {
     'netbox_hedgehog': {},
 }
 
+# A new user's home page: the plugin's fabrics first. NetBox's news feed is left out, as it needs the internet.
+DEFAULT_DASHBOARD = [
+    {'widget': 'netbox_hedgehog.FabricSyncWidget', 'width': 6, 'height': 4, 'title': 'Hedgehog fabrics'},
+    {'widget': 'extras.BookmarksWidget', 'width': 6, 'height': 4, 'title': 'Bookmarks', 'color': 'orange'},
+    {
+        'widget': 'extras.ObjectListWidget',
+        'width': 12,
+        'height': 5,
+        'title': 'Change Log',
+        'color': 'blue',
+        'config': {'model': 'core.objectchange', 'page_size': 25},
+    },
+]
+
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,

@@ -57,9 +57,15 @@ class KubernetesApi:
             if route is None:
                 raise errors.path_not_found()
             resource = self._resource(route)
-            fault = self.faults.take(resource)
+            fault = self.faults.take(resource, continued=route.target == 'list' and bool(query.get('continue')))
             if fault is not None:
                 delay = fault.delay
+                if fault.name == '410':
+                    raise errors.continue_expired(None, None)
+                if fault.name in ('repeat-continue', 'overlap'):
+                    if method != 'GET':
+                        raise errors.method_not_allowed()
+                    return Response(200, self._list(resource, route, query, fault.name), delay=delay)
                 if fault.name == 'drop':
                     return Response(0, delay=delay, drop=True)
                 if fault.name == 'malformed':
@@ -133,7 +139,8 @@ class KubernetesApi:
             raise errors.path_not_found()
         return to_json(document)
 
-    def _list(self, resource: ResourceType, route: Route, query: dict[str, str]) -> bytes:
+    def _list(self, resource: ResourceType, route: Route, query: dict[str, str], fault: str | None = None) -> bytes:
+        """One page of a list; `fault` ('repeat-continue' or 'overlap') breaks a continued page on purpose."""
         namespace = route.namespace if resource.namespaced else None
         try:
             limit = int(query.get('limit') or 0)
@@ -153,9 +160,13 @@ class KubernetesApi:
             start_key = None
         low, high = snapshot.bounds(namespace)
         start = low if start_key is None else snapshot.index_after(start_key, low, high)
+        if fault == 'overlap':
+            start = max(low, start - 1)
         items, next_index = self._page(snapshot, start, high, limit, selector)
         metadata = {'resourceVersion': str(list_version)}
-        if next_index < high:
+        if fault == 'repeat-continue':
+            metadata['continue'] = token
+        elif next_index < high:
             last_key = self._key_text(snapshot.keys[next_index - 1], namespace)
             metadata['continue'] = encode_continue(list_version, last_key)
             if selector is None:

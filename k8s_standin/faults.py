@@ -8,13 +8,19 @@ Fault names:
   slow       wait `delay` seconds, then answer normally (any fault may also carry a delay)
   drop       close the connection without sending a response
   malformed  answer 200 with a body that is not valid JSON
+Faults that break a paged list after its first page fire only on requests that carry a continue token (a first
+page, or a request for anything else, passes through and does not count towards `times`):
+  410              answer 410 Expired, as for a token whose snapshot etcd compacted away
+  repeat-continue  answer the page, but hand back the request's own continue token: the list never ends
+  overlap          answer the page starting one item early: the previous page's last object is listed twice
 A fault lasts until cleared, or for `times` matching requests. A fault for a resource wins over a global one.
 """
 
 import threading
 from dataclasses import dataclass
 
-FAULT_NAMES = ('401', '403', '404', '500', 'slow', 'drop', 'malformed')
+FAULT_NAMES = ('401', '403', '404', '500', 'slow', 'drop', 'malformed', '410', 'repeat-continue', 'overlap')
+CONTINUE_FAULTS = frozenset({'410', 'repeat-continue', 'overlap'})
 DEFAULT_SLOW_DELAY = 2.0
 
 
@@ -70,10 +76,15 @@ class FaultBook:
                     return fault
         return self._faults.get(None)
 
-    def take(self, resource) -> Fault | None:
-        """The fault that applies to a request for `resource` (None: a discovery request), counting one use."""
+    def take(self, resource, *, continued: bool = False) -> Fault | None:
+        """
+        The fault that applies to a request for `resource` (None: a discovery request), counting one use.
+        `continued`: the request carries a continue token; the faults of CONTINUE_FAULTS apply to no other.
+        """
         with self._lock:
             fault = self._for(resource)
+            if fault is not None and fault.name in CONTINUE_FAULTS and not continued:
+                return None
             if fault is not None and fault.remaining is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:

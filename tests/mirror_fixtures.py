@@ -1,16 +1,13 @@
 """A fabric synced for real from the Kubernetes API stand-in, and users to look at its mirrored objects."""
 
 import pytest
-from django.test import Client
 
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.sync import sync_fabric
 
-from .sync_fixtures import TOKEN, fabric_objects, make_fabric
-
-__all__ = ('VIEW_ALL', 'client_for', 'make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')
+from .sync_fixtures import TOKEN, fabric_objects
 
 # The shared samples hold no profiles; these complete the fabric so that every kind has a page to open. The switch
 # profile is the one three sample switches name.
@@ -38,12 +35,6 @@ VIEW_ALL = (
     'netbox_hedgehog.view_hedgehogfabric',
     *(f'netbox_hedgehog.view_{kind.url_name}' for kind in KINDS),
 )
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

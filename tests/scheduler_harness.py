@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 from django.db import connection
 
 from scheduler_worker.joblist import list_jobs, scheduler_state
+from scheduler_worker.store import JOB_TABLE
 
 NETBOX = str(Path(sys.executable).with_name('netbox'))
 
@@ -40,13 +42,15 @@ def wait_for(condition, message, timeout=DEADLINE):
 
 
 class SchedulerProcess:
-    def __init__(self, log_path, settings, extra_env=None):
+    """A `netbox hedgehog_scheduler` child; its mirroring step is tests.sync_stub unless `real_sync` is set."""
+
+    def __init__(self, log_path, settings, extra_env=None, *, real_sync=False):
         self.log_path = log_path
         env = dict(
             os.environ,
             HEDGEHOG_DB_NAME=connection.settings_dict['NAME'],
             NETBOX_CONFIGURATION='tests.scheduler_configuration',
-            HEDGEHOG_SYNC_STUB='1',
+            HEDGEHOG_SYNC_STUB='0' if real_sync else '1',
             HEDGEHOG_PLUGIN_CONFIG=json.dumps(settings),
             PYTHONUNBUFFERED='1',
             **(extra_env or {}),
@@ -101,3 +105,26 @@ def terminate_backends(database, application_prefix):
             'WHERE datname = %s AND application_name LIKE %s',
             [database, f'{application_prefix}%'],
         ).fetchall()
+
+
+def drop_job_table():
+    """The job store is not a Django model, so a test database flush leaves it behind for later tests."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+
+
+@pytest.fixture
+def start_scheduler(transactional_db, tmp_path):
+    """start_scheduler(real_sync=False, **settings) starts a scheduler process; all are killed in teardown."""
+    processes = []
+
+    def start(*, real_sync=False, **settings):
+        log_path = tmp_path / f'scheduler-{len(processes)}.log'
+        process = SchedulerProcess(log_path, {**FAST_SETTINGS, **settings}, real_sync=real_sync)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.stop()
+    drop_job_table()

@@ -5,7 +5,6 @@ A person's first minutes with the plugin, in a real headless Chromium against a 
 Run with `python -m pytest -m browser tests/test_browser.py`. Screenshots land in artifacts/screenshots/.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -20,6 +19,8 @@ import pytest
 from django.db import connection
 from users.models import User
 
+from .scheduler_harness import drop_job_table
+
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / 'artifacts' / 'screenshots'
 STANDIN_FIXTURES = REPO / 'k8s_standin' / 'fixtures'
@@ -31,13 +32,7 @@ PASSWORD = 'correct-horse-battery-staple-1'
 # A cold Django process takes several seconds on a busy machine; a sync of the samples a few more.
 DEADLINE = 60
 
-MISSING = [name for name in ('k8s_standin', 'netbox_hedgehog.sync.engine') if importlib.util.find_spec(name) is None]
-
 pytestmark = pytest.mark.browser
-
-needs_sync_engine = pytest.mark.skipif(
-    bool(MISSING), reason=f'needs the sync engine and the Kubernetes API stand-in; missing: {", ".join(MISSING)}'
-)
 
 
 class Process:
@@ -123,6 +118,7 @@ def start_scheduler(transactional_db, workdir):
     yield start
     for process in started:
         process.stop()
+    drop_job_table()
 
 
 @pytest.fixture
@@ -317,7 +313,6 @@ def test_sync_state_follows_the_scheduler(live_server, browser, start_scheduler)
     stop_scheduler_and_see_banner(page, scheduler, fabric_url)
 
 
-@needs_sync_engine
 @pytest.mark.django_db(transaction=True)
 def test_first_minutes_with_a_fabric(live_server, browser, standin, start_scheduler):
     """The whole path: a fabric on the Kubernetes API stand-in, synced for real, and a mirrored switch."""

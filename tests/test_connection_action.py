@@ -8,10 +8,7 @@ from users.models import Token
 from netbox_hedgehog.kinds import KINDS
 
 from .conftest import grant
-from .mirror_fixtures import client_for
-from .sync_fixtures import TOKEN, make_fabric, standin
-
-__all__ = ('make_fabric', 'standin')  # fixtures
+from .sync_fixtures import TOKEN
 
 VIEW = ('netbox_hedgehog.view_hedgehogfabric',)
 HTMX = {'HTTP_HX_REQUEST': 'true'}
@@ -40,7 +37,7 @@ def viewer(make_user):
     return make_user('viewer', *VIEW)
 
 
-def test_page_shows_the_button_only_to_who_may_test(standin, make_fabric, syncer, viewer):
+def test_page_shows_the_button_only_to_who_may_test(standin, make_fabric, syncer, viewer, client_for):
     fabric = make_fabric(standin)
     assert 'id="test-connection-button"' in client_for(syncer).get(fabric.get_absolute_url()).content.decode()
     page = client_for(viewer).get(fabric.get_absolute_url()).content.decode()
@@ -49,7 +46,7 @@ def test_page_shows_the_button_only_to_who_may_test(standin, make_fabric, syncer
 
 
 @pytest.mark.parametrize('user', ['syncer', 'changer'])
-def test_htmx_report_shows_version_and_every_kind(user, request, standin, make_fabric):
+def test_htmx_report_shows_version_and_every_kind(user, request, standin, make_fabric, client_for):
     fabric = make_fabric(standin)
     response = client_for(request.getfixturevalue(user)).post(page_url(fabric), **HTMX)
 
@@ -63,7 +60,7 @@ def test_htmx_report_shows_version_and_every_kind(user, request, standin, make_f
     assert TOKEN not in page
 
 
-def test_htmx_report_names_a_forbidden_kind(standin, make_fabric, syncer):
+def test_htmx_report_names_a_forbidden_kind(standin, make_fabric, syncer, client_for):
     standin.set_fault('vpcs', '403')
     fabric = make_fabric(standin)
     page = client_for(syncer).post(page_url(fabric), **HTMX).content.decode()
@@ -72,7 +69,7 @@ def test_htmx_report_names_a_forbidden_kind(standin, make_fabric, syncer):
     assert '403 Forbidden' in page and 'vpcs.vpc.githedgehog.com' in page
 
 
-def test_htmx_report_of_a_rejected_token(standin, make_fabric, syncer):
+def test_htmx_report_of_a_rejected_token(standin, make_fabric, syncer, client_for):
     fabric = make_fabric(standin, kubernetes_token=TOKEN + '-revoked')
     page = client_for(syncer).post(page_url(fabric), **HTMX).content.decode()
 
@@ -80,14 +77,14 @@ def test_htmx_report_of_a_rejected_token(standin, make_fabric, syncer):
     assert TOKEN not in page
 
 
-def test_htmx_report_of_an_unreachable_server(make_fabric, syncer):
+def test_htmx_report_of_an_unreachable_server(make_fabric, syncer, client_for):
     fabric = make_fabric(kubernetes_server='http://127.0.0.1:9', kubernetes_token=TOKEN)
     page = client_for(syncer).post(page_url(fabric), **HTMX).content.decode()
 
     assert 'Connection refused by 127.0.0.1:9' in page
 
 
-def test_plain_post_reports_in_a_message(standin, make_fabric, syncer):
+def test_plain_post_reports_in_a_message(standin, make_fabric, syncer, client_for):
     fabric = make_fabric(standin)
     response = client_for(syncer).post(page_url(fabric), follow=True)
 
@@ -95,7 +92,7 @@ def test_plain_post_reports_in_a_message(standin, make_fabric, syncer):
     assert 'Connected to Kubernetes v1.' in response.content.decode()
 
 
-def test_view_only_user_is_refused_and_nothing_is_contacted(standin, make_fabric, viewer, api_client_for):
+def test_view_only_user_is_refused_and_nothing_is_contacted(standin, make_fabric, viewer, api_client_for, client_for):
     fabric = make_fabric(standin)
     # A one-shot fault that any request to the stand-in would use up: still armed afterwards means no request.
     standin.set_fault(None, '500', times=1)
@@ -105,7 +102,7 @@ def test_view_only_user_is_refused_and_nothing_is_contacted(standin, make_fabric
     assert [fault['times'] for fault in standin.faults()] == [1]
 
 
-def test_object_permission_is_checked_against_the_fabric(standin, make_fabric, make_user):
+def test_object_permission_is_checked_against_the_fabric(standin, make_fabric, make_user, client_for):
     allowed = make_fabric(standin, name='allowed')
     other = make_fabric(standin, name='other')
     user = make_user('limited', *VIEW)
@@ -115,7 +112,7 @@ def test_object_permission_is_checked_against_the_fabric(standin, make_fabric, m
     assert client.post(page_url(other), **HTMX).status_code == 403
 
 
-def test_unknown_fabric_is_404(syncer, db):
+def test_unknown_fabric_is_404(syncer, db, client_for):
     assert client_for(syncer).post('/plugins/hedgehog/fabrics/999999/test-connection/', **HTMX).status_code == 404
 
 

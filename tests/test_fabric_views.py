@@ -1,4 +1,5 @@
 import pytest
+from core.models import ObjectChange
 from django.test import Client
 
 from netbox_hedgehog.models import HedgehogFabric
@@ -15,14 +16,8 @@ ALL = (
 )
 
 
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
-def operator(make_user):
+def operator(make_user, client_for):
     return client_for(make_user('operator', *ALL))
 
 
@@ -94,11 +89,18 @@ class TestForm:
         assert fabric.kubernetes_token == TOKEN
         assert fabric.sync_interval == 60
 
-    def test_change_log_pages_never_show_token(self, make_user):
+    def test_change_log_pages_never_show_token(self, make_user, client_for):
         client = client_for(make_user('auditor', *ALL, 'core.view_objectchange'))
-        client.post(f'{BASE}add/', form_data())
+        assert client.post(f'{BASE}add/', form_data()).status_code == 302
         fabric = HedgehogFabric.objects.get(name='ui-fabric')
-        client.post(f'{BASE}{fabric.pk}/edit/', form_data(kubernetes_token='second-secret-token'))
+        response = client.post(
+            f'{BASE}{fabric.pk}/edit/', form_data(kubernetes_token='second-secret-token', description='rotated')
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        fabric.refresh_from_db()
+        assert (fabric.kubernetes_token, fabric.description) == ('second-secret-token', 'rotated')
+        actions = ObjectChange.objects.filter(changed_object_id=fabric.pk).values_list('action', flat=True)
+        assert sorted(actions) == ['create', 'update']
         for url in (f'{BASE}{fabric.pk}/changelog/', '/core/changelog/'):
             html = client.get(url).content.decode()
             assert 'ui-fabric' in html
@@ -126,6 +128,13 @@ class TestForm:
         html = operator.get(f'{BASE}{stored.pk}/edit/').content.decode()
         assert TOKEN not in html
         assert '(set; leave empty to keep)' in html
+
+    def test_clear_boxes_only_for_what_is_stored(self, operator, stored):
+        html = operator.get(f'{BASE}{stored.pk}/edit/').content.decode()
+        assert 'Clear the stored token' in html and 'name="clear_kubernetes_token"' in html
+        assert 'Clear the stored kubeconfig' not in html and 'clear_kubeconfig' not in html
+        html = operator.get(f'{BASE}add/').content.decode()
+        assert 'Clear the stored' not in html and 'name="clear_' not in html
 
     def test_kubeconfig_fabric(self, operator):
         response = operator.post(f'{BASE}add/', form_data(kubernetes_server='', kubernetes_token='',
@@ -184,12 +193,12 @@ class TestForm:
 
 @pytest.mark.django_db
 class TestPermissions:
-    def test_no_view_permission(self, make_user, stored):
+    def test_no_view_permission(self, make_user, stored, client_for):
         client = client_for(make_user('nobody'))
         assert client.get(BASE).status_code == 403
         assert client.get(f'{BASE}{stored.pk}/').status_code == 403
 
-    def test_view_only_cannot_change(self, make_user, stored):
+    def test_view_only_cannot_change(self, make_user, stored, client_for):
         client = client_for(make_user('viewer', 'netbox_hedgehog.view_hedgehogfabric'))
         assert client.get(f'{BASE}{stored.pk}/').status_code == 200
         assert client.get(f'{BASE}{stored.pk}/edit/').status_code == 403

@@ -36,8 +36,14 @@ class TestSyncRunGraphQL:
         assert body['data']['hedgehog_sync_run'] == {'outcome': 'success', 'errors': [], 'not_installed': []}
 
     def test_filter_by_outcome(self, make_user, api_client_for, run):
+        failed = SyncRun.objects.create(fabric=run.fabric, trigger='scheduled', outcome='failed',
+                                        started=timezone.now(), errors=[{'kind': '', 'name': '', 'message': 'gone'}])
         client = api_client_for(make_user('gql', 'netbox_hedgehog.view_syncrun'))
         body = query(client, '{ hedgehog_sync_run_list(filters: {outcome: {exact: "failed"}}) { id } }')
+        assert body['data']['hedgehog_sync_run_list'] == [{'id': str(failed.pk)}]
+        body = query(client, '{ hedgehog_sync_run_list(filters: {outcome: {exact: "success"}}) { id } }')
+        assert body['data']['hedgehog_sync_run_list'] == [{'id': str(run.pk)}]
+        body = query(client, '{ hedgehog_sync_run_list(filters: {outcome: {exact: "partial"}}) { id } }')
         assert body['data']['hedgehog_sync_run_list'] == []
 
     def test_runs_of_a_fabric(self, make_user, api_client_for, run):

@@ -306,7 +306,45 @@ def test_tls_verifies_with_the_ca_and_fails_without_it(tmp_path):
 
 
 def test_fault_names():
-    assert FAULT_NAMES == ('401', '403', '404', '500', 'slow', 'drop', 'malformed')
+    assert FAULT_NAMES == (
+        '401', '403', '404', '500', 'slow', 'drop', 'malformed', '410', 'repeat-continue', 'overlap'
+    )
+
+
+def list_connections(client, limit, token=None):
+    return CustomObjectsApi(client).list_namespaced_custom_object(
+        WIRING, V1BETA1, 'default', 'connections', limit=limit, _continue=token
+    )
+
+
+def test_fault_410_expires_only_continued_lists(server, client):
+    server.set_fault('connections', '410', times=1)
+    first = list_connections(client, 5)  # a first page passes and does not spend the fault
+    assert len(first['items']) == 5 and server.faults()
+    with pytest.raises(ApiException) as caught:
+        list_connections(client, 5, first['metadata']['continue'])
+    assert (caught.value.status, status_of(caught.value)['reason']) == (410, 'Expired')
+    assert server.faults() == []
+    assert len(list_connections(client, 5, first['metadata']['continue'])['items']) == 5
+
+
+def test_fault_repeat_continue_hands_back_the_same_token(server, client):
+    server.set_fault('connections', 'repeat-continue')
+    first = list_connections(client, 5)
+    token = first['metadata']['continue']
+    second = list_connections(client, 5, token)
+    assert second['metadata']['continue'] == token
+    assert [item['metadata']['name'] for item in second['items']] != [
+        item['metadata']['name'] for item in first['items']
+    ]
+
+
+def test_fault_overlap_lists_the_previous_last_object_again(server, client):
+    server.set_fault('connections', 'overlap')
+    first = list_connections(client, 5)
+    second = list_connections(client, 5, first['metadata']['continue'])
+    assert second['items'][0] == first['items'][-1]
+    assert len(second['items']) == 5
 
 
 def test_fault_401(server, client):

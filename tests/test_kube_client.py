@@ -16,9 +16,7 @@ from netbox_hedgehog.kube.errors import FabricAPIError
 from netbox_hedgehog.sync import sync_fabric
 
 from .certs import ca_certificate_pem
-from .sync_fixtures import TOKEN, make_fabric, standin, tls_standin
-
-__all__ = ('make_fabric', 'standin', 'tls_standin')  # fixtures
+from .sync_fixtures import TOKEN
 
 
 def kubeconfig_text(server, **user):

@@ -8,9 +8,7 @@ from django.urls import reverse
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, Connection, HedgehogFabric, Switch, VPCPeering
 
-from .mirror_fixtures import VIEW_ALL, make_fabric, mirror_standin, mirrored_fabric, viewer_user
-
-__all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')  # fixtures
+from .mirror_fixtures import VIEW_ALL
 
 KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
 
@@ -51,10 +49,7 @@ def test_list_retrieve_and_fabric_filters(kind, mirrored_fabric, api, make_fabri
 
 
 @pytest.mark.parametrize('kind', KIND_PARAMS)
-def test_writes_are_refused(kind, db, make_user, api_client_for):
-    superuser = make_user('root')
-    superuser.is_superuser = True
-    superuser.save()
+def test_writes_are_refused(kind, superuser, make_user, api_client_for):
     admin = api_client_for(superuser)
     fabric = HedgehogFabric.objects.create(name='write-target', sync_enabled=False)
     obj = kind.model.objects.create(fabric=fabric, name='hand-made', namespace='default', uid='u-1',

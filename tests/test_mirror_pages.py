@@ -10,15 +10,13 @@ from netbox_hedgehog.kinds.display import field_label
 from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
 from netbox_hedgehog.sync import sync_fabric
 
-from .mirror_fixtures import VIEW_ALL, client_for, make_fabric, mirror_standin, mirrored_fabric, viewer_user
-
-__all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric', 'viewer_user')  # fixtures
+from .mirror_fixtures import VIEW_ALL
 
 KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
 
 
 @pytest.fixture
-def viewer(viewer_user):
+def viewer(viewer_user, client_for):
     return client_for(viewer_user)
 
 
@@ -59,8 +57,8 @@ def test_detail_page_shows_promoted_fields_spec_and_status(kind, mirrored_fabric
 
 
 @pytest.mark.parametrize('kind', KIND_PARAMS)
-def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, make_user):
-    admin = client_for(superuser(make_user))
+def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, superuser, client_for):
+    admin = client_for(superuser)
     obj = first_object(kind, mirrored_fabric)
     for action in ('add', 'import', 'edit', 'delete'):
         assert admin.get(f'/plugins/hedgehog/{kind.slug}/{action}/').status_code == 404
@@ -73,15 +71,8 @@ def test_no_add_edit_import_or_delete_routes(kind, mirrored_fabric, make_user):
     assert kind.model.objects.filter(pk=obj.pk).exists()
 
 
-def superuser(make_user):
-    user = make_user('admin')
-    user.is_superuser = True
-    user.save()
-    return user
-
-
 @pytest.mark.parametrize('kind', KIND_PARAMS)
-def test_without_view_permission_the_pages_are_forbidden(kind, mirrored_fabric, make_user):
+def test_without_view_permission_the_pages_are_forbidden(kind, mirrored_fabric, make_user, client_for):
     others = [name for name in VIEW_ALL if not name.endswith(f'.view_{kind.url_name}')]
     client = client_for(make_user('partial', *others))
     obj = first_object(kind, mirrored_fabric)
@@ -160,6 +151,26 @@ def test_fabric_page_counts_each_kind_with_links(mirrored_fabric, viewer):
     assert f'>{total}<' in listing
 
 
+def test_fabric_page_counts_every_kind_in_one_query(mirrored_fabric, viewer_user, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from netbox_hedgehog.views.mirror import fabric_kind_counts
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = fabric_kind_counts(viewer_user, mirrored_fabric)
+    mirror_tables = {kind.model._meta.db_table for kind in KINDS}
+    counting = [q['sql'] for q in queries.captured_queries if any(table in q['sql'] for table in mirror_tables)]
+    assert len(counting) == 1, counting
+    assert [row['count'] for row in counts] == [
+        kind.model.objects.filter(fabric=mirrored_fabric).count() for kind in KINDS
+    ]
+    # An object constraint applies inside the one query; kinds the user may not view are left out.
+    switch = Switch.objects.filter(fabric=mirrored_fabric).order_by('name').first()
+    limited = make_user('one-switch', 'netbox_hedgehog.view_switch', constraints={'name': switch.name})
+    assert [(row['label'], row['count']) for row in fabric_kind_counts(limited, mirrored_fabric)] == [('Switches', 1)]
+
+
 def test_global_search_follows_the_sync(mirror_standin, mirrored_fabric, viewer):
     # No reindex: the sync itself keeps NetBox's search cache in step with its bulk writes.
     switch = Switch.objects.get(fabric=mirrored_fabric, name='ds3000-01')
@@ -178,7 +189,7 @@ def test_global_search_follows_the_sync(mirror_standin, mirrored_fabric, viewer)
     assert switch.get_absolute_url() in viewer.get('/search/?q=renamed-rack-7-leaf').content.decode()
 
 
-def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric, make_user):
+def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric, make_user, client_for):
     from core.models import ObjectChange
     from extras.models import CachedValue
 

@@ -10,9 +10,7 @@ from django.db import connection
 
 from netbox_hedgehog.sync.lock import FABRIC_SYNC_LOCK_SPACE
 
-from .sync_fixtures import expected_counts, make_fabric, standin
-
-__all__ = ('make_fabric', 'standin')  # fixtures
+from .sync_fixtures import expected_counts
 
 
 def run_command(*args):

@@ -21,14 +21,10 @@ from .sync_fixtures import (
     REGISTRY_USERNAME,
     TOKEN,
     expected_counts,
-    make_fabric,
     mirror_row_versions,
     mirror_tables_text,
     plugin_settings,
-    standin,
 )
-
-__all__ = ('make_fabric', 'standin')  # fixtures
 
 
 def mirror_counts(fabric):
@@ -172,6 +168,32 @@ def test_a_kind_that_fails_to_list_keeps_its_mirror(standin, synced_fabric, faul
     synced_fabric.refresh_from_db()
     assert synced_fabric.sync_status == SyncStatusChoices.ERROR
     assert KIND_FAULTS[fault] in synced_fabric.sync_error
+
+
+# Faults that break a paged list after its first page, and what the run's error for the kind says.
+PAGED_FAULTS = {
+    '410': '410 Gone',
+    'repeat-continue': 'repeated a continue token',
+    'overlap': 'twice in one paged list',
+}
+
+
+@pytest.mark.parametrize('fault', PAGED_FAULTS)
+def test_a_listing_that_breaks_after_its_first_page_deletes_nothing(standin, synced_fabric, fault):
+    before = mirror_row_versions()
+    # Both would be deleted by a sync that took the pages it got for the whole list.
+    standin.delete('connections', 'server-1--eslag--ds3000-01--ds3000-02')
+    standin.delete('connections', sorted(obj['metadata']['name'] for obj in standin.objects('connections'))[-1])
+    standin.set_fault('connections', fault)
+    with plugin_settings(kubernetes_page_size=2):
+        run = sync_fabric(synced_fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    assert {error['kind'] for error in run.errors} == {'Connection'}, run.errors
+    assert any(PAGED_FAULTS[fault] in error['message'] for error in run.errors), run.errors
+    assert mirror_row_versions() == before
+    synced_fabric.refresh_from_db()
+    assert synced_fabric.sync_status == SyncStatusChoices.ERROR
 
 
 def test_a_slow_kind_hits_the_read_timeout_and_keeps_its_mirror(standin, synced_fabric):

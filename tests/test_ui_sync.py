@@ -6,33 +6,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from netbox_hedgehog.choices import SchedulerNoticeActionChoices
-from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SchedulerNotice, SyncRun
+from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SyncRun
 
-from .conftest import grant
+from .conftest import FABRIC_TOKEN, VIEW_SYNC, grant
 
 FABRICS = '/plugins/hedgehog/fabrics/'
 RUNS = '/plugins/hedgehog/sync-runs/'
 SCHEDULER = '/plugins/hedgehog/scheduler/'
-TOKEN = 'tok-live-5d2e-never-show-this'
-VIEW = (
-    'netbox_hedgehog.view_hedgehogfabric',
-    'netbox_hedgehog.view_syncrun',
-    'netbox_hedgehog.view_schedulerheartbeat',
-)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def fabric(db):
-    return HedgehogFabric.objects.create(
-        name='live-fabric', kubernetes_server='https://10.0.0.7:6443', kubernetes_token=TOKEN, sync_interval=60
-    )
 
 
 @pytest.fixture
@@ -52,36 +32,19 @@ def run(fabric):
     )
 
 
-# A beat stamped ahead of now stays fresh however long a loaded machine takes to run the test.
-FRESH_FOR = timedelta(minutes=10)
+@pytest.fixture
+def viewer(make_user, client_for):
+    return client_for(make_user('viewer', *VIEW_SYNC))
 
 
 @pytest.fixture
-def leader(db):
-    now = timezone.now()
-    return SchedulerHeartbeat.objects.create(
-        instance_id='leader-1', hostname='sched-host', pid=4242, role='leader', started=now - timedelta(hours=1),
-        last_beat=now + FRESH_FOR, version='0.1.0', job_count=1,
-    )
+def syncer(make_user, client_for):
+    return client_for(make_user('syncer', *VIEW_SYNC, 'netbox_hedgehog.sync_hedgehogfabric'))
 
 
 @pytest.fixture
-def viewer(make_user):
-    return client_for(make_user('viewer', *VIEW))
-
-
-@pytest.fixture
-def syncer(make_user):
-    return client_for(make_user('syncer', *VIEW, 'netbox_hedgehog.sync_hedgehogfabric'))
-
-
-@pytest.fixture
-def changer(make_user):
-    return client_for(make_user('changer', *VIEW, 'netbox_hedgehog.change_hedgehogfabric'))
-
-
-def sync_notices(fabric):
-    return SchedulerNotice.objects.filter(fabric_id=fabric.pk, action=SchedulerNoticeActionChoices.SYNC_NOW)
+def changer(make_user, client_for):
+    return client_for(make_user('changer', *VIEW_SYNC, 'netbox_hedgehog.change_hedgehogfabric'))
 
 
 @pytest.mark.django_db
@@ -92,7 +55,7 @@ class TestFabricPage:
                      '3 created, 1 updated', 'listing VPC is forbidden', f'{RUNS}{run.pk}/', 'hx-trigger="every 5s"',
                      'Next run', 'scheduler never ran'):
             assert text in html, text
-        assert TOKEN not in html
+        assert FABRIC_TOKEN not in html
 
     def test_live_partial(self, viewer, fabric, run):
         response = viewer.get(f'{FABRICS}{fabric.pk}/live/', HTTP_HX_REQUEST='true')
@@ -121,7 +84,7 @@ class TestFabricPage:
         assert 'sync-now-button' in html
         assert 'csrfmiddlewaretoken' in html
 
-    def test_live_partial_needs_view_permission(self, make_user, fabric):
+    def test_live_partial_needs_view_permission(self, make_user, fabric, client_for):
         client = client_for(make_user('nobody'))
         assert client.get(f'{FABRICS}{fabric.pk}/live/').status_code == 403
 
@@ -129,13 +92,13 @@ class TestFabricPage:
 @pytest.mark.django_db
 class TestSyncNow:
     @pytest.mark.parametrize('user', ['syncer', 'changer'])
-    def test_queues_a_notice(self, request, fabric, leader, user):
+    def test_queues_a_notice(self, request, fabric, leader, user, sync_notices):
         response = request.getfixturevalue(user).post(f'{FABRICS}{fabric.pk}/sync/', follow=True)
         assert response.status_code == 200
         assert sync_notices(fabric).count() == 1
         assert 'queued; the scheduler will start it within a few seconds' in response.content.decode()
 
-    def test_warns_without_scheduler(self, syncer, fabric):
+    def test_warns_without_scheduler(self, syncer, fabric, sync_notices):
         response = syncer.post(f'{FABRICS}{fabric.pk}/sync/', follow=True)
         assert sync_notices(fabric).count() == 1
         html = response.content.decode()
@@ -147,13 +110,13 @@ class TestSyncNow:
         html = syncer.post(f'{FABRICS}{fabric.pk}/sync/', follow=True).content.decode()
         assert 'it will not run until' in html
 
-    def test_view_only_user_gets_403(self, viewer, fabric, leader):
+    def test_view_only_user_gets_403(self, viewer, fabric, leader, sync_notices):
         assert viewer.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
         assert not sync_notices(fabric).exists()
 
-    def test_object_constraint_limits_which_fabric(self, make_user, fabric, leader):
+    def test_object_constraint_limits_which_fabric(self, make_user, fabric, leader, client_for, sync_notices):
         other = HedgehogFabric.objects.create(name='other', kubernetes_server='https://10.0.0.8:6443')
-        user = make_user('scoped', *VIEW)
+        user = make_user('scoped', *VIEW_SYNC)
         grant(user, 'netbox_hedgehog.sync_hedgehogfabric', constraints={'name': 'other'})
         client = client_for(user)
         assert client.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
@@ -161,24 +124,24 @@ class TestSyncNow:
         assert not sync_notices(fabric).exists()
         assert sync_notices(other).count() == 1
 
-    def test_get_does_not_queue(self, syncer, fabric):
+    def test_get_does_not_queue(self, syncer, fabric, sync_notices):
         response = syncer.get(f'{FABRICS}{fabric.pk}/sync/')
         assert response.status_code == 302
         assert not sync_notices(fabric).exists()
 
-    def test_csrf_is_enforced(self, make_user, fabric):
+    def test_csrf_is_enforced(self, make_user, fabric, sync_notices):
         client = Client(enforce_csrf_checks=True)
-        client.force_login(make_user('csrf', *VIEW, 'netbox_hedgehog.sync_hedgehogfabric'))
+        client.force_login(make_user('csrf', *VIEW_SYNC, 'netbox_hedgehog.sync_hedgehogfabric'))
         assert client.post(f'{FABRICS}{fabric.pk}/sync/').status_code == 403
         assert not sync_notices(fabric).exists()
 
-    def test_fabric_without_connection_is_refused(self, syncer):
+    def test_fabric_without_connection_is_refused(self, syncer, sync_notices):
         bare = HedgehogFabric.objects.create(name='bare')
         html = syncer.post(f'{FABRICS}{bare.pk}/sync/', follow=True).content.decode()
         assert 'has no Kubernetes connection' in html
         assert not sync_notices(bare).exists()
 
-    def test_anonymous_is_sent_to_login(self, fabric):
+    def test_anonymous_is_sent_to_login(self, fabric, sync_notices):
         response = Client().post(f'{FABRICS}{fabric.pk}/sync/')
         assert response.status_code == 302
         assert '/login/' in response['Location']
@@ -214,7 +177,7 @@ class TestRunPages:
         for path in ('add/', f'{run.pk}/edit/', f'{run.pk}/delete/', 'import/'):
             assert viewer.get(RUNS + path).status_code == 404, path
 
-    def test_permissions(self, make_user, run):
+    def test_permissions(self, make_user, run, client_for):
         nobody = client_for(make_user('nobody'))
         assert nobody.get(RUNS).status_code == 403
         assert nobody.get(f'{RUNS}{run.pk}/').status_code == 403
@@ -236,7 +199,7 @@ class TestScheduler:
         assert 'hedgehog-scheduler-banner' in html
         assert 'no scheduler has ever reported a heartbeat' in html
 
-    def test_needs_permission(self, make_user):
+    def test_needs_permission(self, make_user, client_for):
         client = client_for(make_user('fabric-only', 'netbox_hedgehog.view_hedgehogfabric'))
         assert client.get(SCHEDULER).status_code == 403
 
@@ -284,15 +247,22 @@ class TestDashboardWidget:
 
         assert 'netbox_hedgehog.FabricSyncWidget' in registry['widgets']
 
+    def test_on_the_development_dashboard_without_the_news_feed(self, make_user, fabric):
+        client = Client()
+        client.force_login(make_user('viewer', *VIEW_SYNC))
+        html = client.get('/').content.decode()
+        assert 'Hedgehog fabrics' in html and 'live-fabric' in html
+        assert 'NetBox News' not in html
+
     def test_lists_fabrics_with_errors_first(self, make_user, fabric):
         HedgehogFabric.objects.create(name='zz-broken', sync_status='error')
-        html = self.render(make_user('viewer', *VIEW))
+        html = self.render(make_user('viewer', *VIEW_SYNC))
         assert html.index('zz-broken') < html.index('live-fabric')
         assert 'Never synced' in html and 'Error' in html
         assert 'The Hedgehog scheduler is not running' in html
 
     def test_scheduler_running(self, make_user, fabric, leader):
-        assert 'hedgehog-widget-scheduler-down' not in self.render(make_user('viewer', *VIEW))
+        assert 'hedgehog-widget-scheduler-down' not in self.render(make_user('viewer', *VIEW_SYNC))
 
     def test_without_permission(self, make_user, fabric):
         html = self.render(make_user('nobody'))

@@ -78,8 +78,8 @@ class HedgehogFabricForm(PrimaryModelForm):
             if self.instance.pk and getattr(self.instance, field_name):
                 self.fields[field_name].widget.attrs['placeholder'] = _('(set; leave empty to keep)')
             else:
-                # Nothing stored, nothing to clear.
-                self.fields[clear_field].widget = forms.HiddenInput()
+                # Nothing stored, nothing to clear: no checkbox, and no label left behind for it.
+                del self.fields[clear_field]
 
     def _post_clean(self):
         # Put back stored secrets that were left empty, before the model (and its validators) sees the instance.

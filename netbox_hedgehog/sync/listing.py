@@ -42,13 +42,34 @@ def _page_items(body, info):
     return items, token or None
 
 
+def _listed_key(item):
+    """(namespace, name) of a listed object, or None when it has none: the decoder reports that one."""
+    metadata = item.get('metadata') if isinstance(item, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get('name'), str):
+        return None
+    return metadata.get('namespace'), metadata['name']
+
+
 def list_kind(api, info, namespace, page_size):
+    """
+    Every object of one kind, page by page. A list whose pages disagree (a repeated continue token, an object on
+    two pages) is no snapshot of the cluster, so it fails as a whole rather than let a missing object look deleted.
+    """
     listing = KindListing(info)
     token = None
     seen_tokens = set()
+    seen_keys = set()
     for _ in range(MAX_PAGES):
         body = api.list_page(info, namespace, limit=page_size, continue_token=token)
         items, token = _page_items(body, info)
+        for item in items:
+            key = _listed_key(item)
+            if key is not None and key in seen_keys:
+                raise FabricAPIError(
+                    f'The Kubernetes API listed {info.kind} {key[1][:253]!r} twice in one paged list; the list is '
+                    'inconsistent.'
+                )
+            seen_keys.add(key)
         listing.items.extend(items)
         if token is None:
             return listing
