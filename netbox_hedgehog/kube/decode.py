@@ -62,7 +62,8 @@ def _decode_item(text):
     try:
         return decode(text)
     except ValueError as exc:
-        reason = 'nested too deeply to decode' if 'recursion' in str(exc) or 'deeply' in str(exc) else 'not valid JSON'
+        nested = any(word in str(exc) for word in ('depth limit', 'recursion', 'nested too deeply'))
+        reason = 'nested too deeply to decode' if nested else 'not valid JSON'
         window = text[:_IDENTITY_WINDOW]
         metadata = _METADATA.search(window)
         if metadata is None:
