@@ -150,6 +150,10 @@ def server_context(certificates: ServerCertificates, *, client_auth: bool = Fals
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if client_auth:
         context.verify_mode = ssl.CERT_REQUIRED
+        # TLS 1.2, so that a refused client learns it within the handshake. Under TLS 1.3 the client finishes
+        # its side first and hears of the refusal only when it reads, racing the server's close, so tests would
+        # see either the refusal or a dropped connection.
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
         context.load_verify_locations(cadata=certificates.ca_pem)
     # load_cert_chain only reads files; the key lives on disk just long enough to be loaded.
     with tempfile.TemporaryDirectory(prefix='k8s-standin-tls-') as directory:
