@@ -200,3 +200,16 @@ def test_decode_list_loses_only_the_items_it_cannot_decode():
 def test_decode_list_refuses_a_broken_list(body):
     with pytest.raises(ValueError):
         decode_list(body)
+
+
+def test_a_kind_with_more_objects_than_the_cap_fails_alone(standin, make_fabric, monkeypatch):
+    monkeypatch.setattr('netbox_hedgehog.sync.listing.MAX_ITEMS', 5)
+    fabric = make_fabric(standin)
+    with plugin_settings(kubernetes_page_size=2):
+        run = sync_fabric(fabric.pk, 'manual')
+
+    assert run.outcome == SyncOutcomeChoices.PARTIAL
+    capped = {error['kind'] for error in run.errors if 'listed more than 5' in error['message']}
+    assert 'Connection' in capped and 'Switch' in capped  # 26 and 6 objects in the samples
+    assert not Switch.objects.filter(fabric=fabric).exists()
+    assert run.counts['VPC']['created'] == 3  # kinds within the cap are mirrored
