@@ -74,3 +74,22 @@ def test_a_kubeconfig_without_a_certificate_is_refused(mtls_standin, make_fabric
     report = check_connection(fabric)
 
     assert not report.ok and 'refused the client certificate' in report.error
+
+
+def test_an_unexpected_error_holding_the_key_is_logged_without_it(mtls_standin, make_fabric, monkeypatch, caplog):
+    certificate = mtls_standin.client_certificate()
+
+    def leak(response, max_bytes):
+        raise RuntimeError(f'client state: {certificate.key_pem}')
+
+    monkeypatch.setattr('netbox_hedgehog.kube.client.read_capped', leak)
+    fabric = make_fabric(kubeconfig=kubeconfig_with(mtls_standin, certificate))
+    with caplog.at_level(logging.DEBUG):
+        run = sync_fabric(fabric.pk, 'manual')
+        report = check_connection(fabric)
+    fabric.refresh_from_db()
+
+    assert run.outcome == SyncOutcomeChoices.FAILED and 'unexpected error' in run.errors[0]['message']
+    assert 'unexpected error' in report.error
+    assert 'client state: [secret removed]' in caplog.text
+    assert_key_absent(certificate, caplog.text, str(run.errors), report.error, fabric.sync_error)

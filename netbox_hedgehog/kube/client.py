@@ -50,8 +50,9 @@ class ConnectionSettings:
         return f'ConnectionSettings(server={self.server!r})'
 
     def secrets(self):
-        """The texts that must never reach a message or a log."""
-        return [secret for secret in (self.token, self.client_key_pem) if secret]
+        """The texts that must never reach a message or a log: the token, the client key and each line of it."""
+        key_lines = [line.strip() for line in self.client_key_pem.splitlines() if len(line.strip()) >= 16]
+        return [secret for secret in (self.token, self.client_key_pem, *key_lines) if secret]
 
     @property
     def target(self):

@@ -1,5 +1,6 @@
 """Turn failures of Kubernetes API calls into messages a network engineer can act on."""
 
+import re
 import socket
 import ssl
 from http import HTTPStatus
@@ -11,6 +12,8 @@ from .decode import decode
 
 __all__ = ('STATUS_MESSAGE_LIMIT', 'FabricAPIError', 'explain', 'explain_status', 'status_message')
 
+# OpenSSL's reason code in an ssl error, e.g. "[SSL: UNSUPPORTED_PROTOCOL] ...": a fixed vocabulary, safe to quote.
+_OPENSSL_REASON = re.compile(r'\[SSL: ([A-Z0-9_]{1,64})\]')
 # How much of a Kubernetes Status message a report quotes.
 STATUS_MESSAGE_LIMIT = 300
 # OpenSSL alerts by which a server refuses the client certificate (TLS 1.2 and 1.3).
@@ -64,7 +67,8 @@ def _tls_reason(text):
         return 'the server does not speak TLS on this port (is the URL http rather than https?)'
     if "doesn't match" in text or 'Hostname mismatch' in text:
         return 'the server certificate does not name this host'
-    return 'the TLS handshake failed'
+    code = _OPENSSL_REASON.search(text)
+    return f'the TLS handshake failed ({code.group(1)})' if code else 'the TLS handshake failed'
 
 
 def _client_certificate_refused(text):
