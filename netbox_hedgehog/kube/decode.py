@@ -6,9 +6,7 @@ taken apart: a scan that keeps no stack of its own finds where each item of "ite
 decoded alone, and one that still fails is replaced by an UndecodableItem, which the sync reports and skips.
 """
 
-import gc
 import re
-from contextlib import contextmanager
 
 import orjson
 
@@ -37,29 +35,10 @@ class UndecodableItem(dict):
 
 def decode(body):
     """Python data from a JSON body; raises ValueError when it is not JSON."""
-    with _collector_paused():
-        try:
-            return orjson.loads(body)
-        except RecursionError as exc:  # not raised by orjson today, but decoding must never raise anything else
-            raise ValueError('nested too deeply') from exc
-
-
-@contextmanager
-def _collector_paused():
-    """
-    Pause Python's cyclic garbage collector while a page is decoded. Decoding creates thousands of dicts and
-    lists at once, and they start full collections that walk every object of the process (all of NetBox) again
-    and again, for nothing: freshly decoded JSON holds no reference cycles. Measured on a listing of the synthetic
-    fabric, this halves decoding time (bench/listing_bench.py).
-    """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
     try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+        return orjson.loads(body)
+    except RecursionError as exc:  # not raised by orjson today, but decoding must never raise anything else
+        raise ValueError('nested too deeply') from exc
 
 
 def decode_list(body):
