@@ -4,6 +4,7 @@ the client survives them. Each answers every request the same way:
 
 - DRIP: a 200 whose status line and headers arrive one byte a second, forever;
 - ENDLESS: a 200 JSON list whose body never ends;
+- ENDLESS_500: a 500 whose body never ends;
 - FOREIGN_500: a 500 whose JSON body is not a Kubernetes Status but carries a "message" (a proxy's or another
   application's error), which must never be quoted;
 - STATUS_500: a 500 with a Kubernetes Status whose message is 1,000 characters long.
@@ -14,10 +15,11 @@ import socket
 import socketserver
 import threading
 
-__all__ = ('DRIP', 'ENDLESS', 'FOREIGN_500', 'FOREIGN_MESSAGE', 'STATUS_500', 'HostileServer')
+__all__ = ('DRIP', 'ENDLESS', 'ENDLESS_500', 'FOREIGN_500', 'FOREIGN_MESSAGE', 'STATUS_500', 'HostileServer')
 
 DRIP = 'drip'
 ENDLESS = 'endless'
+ENDLESS_500 = 'endless-500'
 FOREIGN_500 = 'foreign-500'
 STATUS_500 = 'status-500'
 
@@ -55,14 +57,17 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             self.request.sendall(bytes([byte]))
 
-    def answer_endless(self):
+    def answer_endless(self, status=b'200 OK'):
         self.request.sendall(
-            b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'
-            b'{"kind":"SwitchList","items":['
+            b'HTTP/1.1 %s\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'
+            b'{"kind":"SwitchList","items":[' % status
         )
         chunk = b'{"metadata":{"name":"filler"}},' * 4096
         while not self.server.stopping.is_set():
             self.request.sendall(chunk)
+
+    def answer_endless_500(self):
+        self.answer_endless(b'500 Internal Server Error')
 
     def answer_foreign_500(self):
         body = json.dumps({'error': 'Internal Server Error', 'message': FOREIGN_MESSAGE}).encode()

@@ -17,7 +17,7 @@ from netbox_hedgehog.models import Switch
 from netbox_hedgehog.sync import sync_fabric
 from netbox_hedgehog.sync.runner import UNEXPECTED_MESSAGE
 
-from .hostile_servers import DRIP, ENDLESS, FOREIGN_500, FOREIGN_MESSAGE, STATUS_500, HostileServer
+from .hostile_servers import DRIP, ENDLESS, ENDLESS_500, FOREIGN_500, FOREIGN_MESSAGE, STATUS_500, HostileServer
 from .sync_fixtures import TOKEN, make_fabric, plugin_settings, standin
 
 __all__ = ('make_fabric', 'standin')  # fixtures
@@ -74,6 +74,16 @@ def test_an_endless_body_is_abandoned_at_the_page_cap(make_fabric):
     assert run.errors and all('sent more than 1 MiB' in message for message in messages(run)), run.errors
     assert any('while listing Switch objects' in message for message in messages(run))
     assert not report.ok and 'sent more than 1 MiB' in report.error
+
+
+def test_an_endless_error_body_is_read_only_as_far_as_a_status_needs(make_fabric):
+    with HostileServer(ENDLESS_500) as server:
+        started = time.monotonic()
+        report = check_connection(make_fabric(server))
+        elapsed = time.monotonic() - started
+
+    assert not report.ok and report.error.endswith('(HTTP 500 Internal Server Error).'), report.error
+    assert elapsed < 7, elapsed
 
 
 #

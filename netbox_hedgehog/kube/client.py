@@ -121,6 +121,10 @@ def request_timeout():
     )
 
 
+def _size(limit):
+    return f'{limit / (1024 * 1024):g} MiB' if limit >= 1024 * 1024 else f'{limit} bytes'
+
+
 def _write_private_file(directory, name, text):
     path = os.path.join(directory, name)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
@@ -157,12 +161,15 @@ class FabricAPI:
                     *request, _request_timeout=(min(connect_timeout, deadline_seconds), deadline_seconds)
                 ).response
                 ok = 200 <= response.status <= 299
-                body = read_capped(response, (max_bytes or self.max_page_bytes) if ok else ERROR_BODY_BYTES)
+                if ok:
+                    body = read_capped(response, max_bytes or self.max_page_bytes)
+                else:
+                    body = self._error_body(response)
             except BodyTooLarge as exc:
                 raise FabricAPIError(
-                    f'The Kubernetes API at {target} sent more than {int(str(exc)) // (1024 * 1024) or 1} MiB '
-                    f'{doing}; the response was abandoned. Raise kubernetes_max_page_bytes, or lower '
-                    'kubernetes_page_size, if the objects are really that large.'
+                    f'The Kubernetes API at {target} sent more than {_size(exc.limit)} {doing}; the response was '
+                    'abandoned. Raise kubernetes_max_page_bytes, or lower kubernetes_page_size, if the objects are '
+                    'really that large.'
                 ) from None
             except Exception as exc:
                 if deadline.expired:
@@ -191,6 +198,14 @@ class FabricAPI:
             raise FabricAPIError(
                 f'The Kubernetes API at {target} sent a malformed response {doing} (not valid JSON).'
             ) from None
+
+    @staticmethod
+    def _error_body(response):
+        """The body of an error answer as far as a Kubernetes Status needs; a longer one is not a Status."""
+        try:
+            return read_capped(response, ERROR_BODY_BYTES)
+        except BodyTooLarge:
+            return b''
 
     def _unexpected(self, exc, doing):
         """A generic error for an exception nobody expected; its traceback goes to the log, secrets cut out."""

@@ -27,7 +27,11 @@ class DeadlineExpired(Exception):
 
 
 class BodyTooLarge(Exception):
-    """A response body exceeded its cap; str() is the cap in bytes."""
+    """A response body exceeded its cap of `limit` bytes."""
+
+    def __init__(self, limit):
+        super().__init__(f'the body exceeds {limit} bytes')
+        self.limit = limit
 
 
 class Deadline:
