@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench [sync|scheduler ...]`: run the benchmarks, each printing its numbers and its
+"""`make bench` / `python -m bench [sync|listing|scheduler ...]`: run the benchmarks, each printing its numbers and its
 PASS/FAIL against the targets. Exits non-zero if any benchmark misses a target."""
 
 import subprocess
@@ -6,6 +6,7 @@ import sys
 
 BENCHMARKS = {
     'sync': 'bench.sync_bench',
+    'listing': 'bench.listing_bench',
     'scheduler': 'bench.scheduler_bench',
 }
 

@@ -26,6 +26,7 @@ class StandinRequestHandler(BaseHTTPRequestHandler):
     server_version = 'k8s-standin'
     sys_version = ''
     timeout = IDLE_CONNECTION_TIMEOUT
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self._dispatch()

@@ -22,11 +22,15 @@ from k8s_standin.faults import FaultBook
 from k8s_standin.httpd import StandinHttpServer
 from k8s_standin.manifests import default_crd_paths, load_manifests
 from k8s_standin.store import DEFAULT_NAMESPACE, ObjectStore, UnknownKind
-from k8s_standin.tls import DEFAULT_HOSTS, make_certificates, server_context
+from k8s_standin.tls import DEFAULT_HOSTS, ClientCertificate, client_certificate, make_certificates, server_context
 
 logger = logging.getLogger('k8s_standin')
 
 _ALL = object()
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def _expand_objects(objects) -> list[dict]:
@@ -51,7 +55,8 @@ class StandinServer:
     dicts instead. objects: dicts and/or manifest paths to load; objects whose kind has no CRD here are skipped
     (listed in `skipped`). token: bearer token every API request must carry (None: no authentication).
     admin_token: token of the /_standin/ admin API (default: `token`). tls: serve HTTPS with a fresh CA
-    (`ca_pem`), whose PEM is also written to `ca_out` when given. port 0 picks a free port at `start()`.
+    (`ca_pem`), whose PEM is also written to `ca_out` when given. client_auth (with tls): accept only clients that
+    present a certificate signed by that CA (see `client_certificate()`). port 0 picks a free port at `start()`.
     """
 
     def __init__(
@@ -68,7 +73,11 @@ class StandinServer:
         ca_out: str | Path | None = None,
         user: str = DEFAULT_USER,
         tls_hosts: Iterable[str] = DEFAULT_HOSTS,
+        client_auth: bool = False,
     ):
+        if client_auth and not tls:
+            raise ValueError('client certificates need TLS')
+        self.client_auth = client_auth
         self.host = host
         self.port = port
         self.registry = ApiRegistry()
@@ -102,7 +111,7 @@ class StandinServer:
     def start(self) -> 'StandinServer':
         if self._httpd is not None:
             raise RuntimeError('the stand-in is already running')
-        context = server_context(self.certificates) if self.certificates else None
+        context = server_context(self.certificates, client_auth=self.client_auth) if self.certificates else None
         self._httpd = StandinHttpServer((self.host, self.port), self.api, self.admin, context)
         self.port = self._httpd.server_address[1]
         if self.ca_out and self.certificates:
@@ -184,6 +193,10 @@ class StandinServer:
             self._resource(kind), name, namespace, spec=spec, status=status, labels=labels, annotations=annotations
         )
 
+    def put_raw(self, kind: str, name: str, body: bytes, namespace: str | None = DEFAULT_NAMESPACE):
+        """Serve `body` verbatim as the object `name` in the kind's lists (for hostile-object tests)."""
+        self.store.put_raw(self._resource(kind), namespace, name, body)
+
     def delete(self, kind: str, name: str, namespace: str | None = DEFAULT_NAMESPACE) -> dict:
         return self.store.delete(self._resource(kind), name, namespace)
 
@@ -252,12 +265,30 @@ class StandinServer:
             'faults': self.faults(),
         }
 
-    def kubeconfig(self, path: str | Path | None = None, *, token: str | None = None) -> dict:
-        """A kubeconfig for this server (cluster, token user, context), optionally written to `path`."""
+    def client_certificate(self, user: str = DEFAULT_USER) -> ClientCertificate:
+        """A client certificate for `user`, signed by this server's CA."""
+        if self.certificates is None:
+            raise RuntimeError('the stand-in serves plain HTTP: it has no CA')
+        return client_certificate(self.certificates, user)
+
+    def kubeconfig(
+        self,
+        path: str | Path | None = None,
+        *,
+        token: str | None = None,
+        certificate: ClientCertificate | None = None,
+    ) -> dict:
+        """
+        A kubeconfig for this server (cluster, user, context), optionally written to `path`. The user carries the
+        token, and `certificate` (embedded as client-certificate-data and client-key-data) when given.
+        """
         cluster = {'server': self.url}
         if self.ca_pem:
-            cluster['certificate-authority-data'] = base64.b64encode(self.ca_pem.encode()).decode()
+            cluster['certificate-authority-data'] = _base64(self.ca_pem)
         user = {'token': token or self.token} if (token or self.token) else {}
+        if certificate is not None:
+            user['client-certificate-data'] = _base64(certificate.certificate_pem)
+            user['client-key-data'] = _base64(certificate.key_pem)
         config = {
             'apiVersion': 'v1',
             'kind': 'Config',

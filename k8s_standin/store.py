@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from k8s_standin.crds import ApiRegistry, ResourceType
 
 DEFAULT_NAMESPACE = 'default'
+# Uids are derived from this namespace and the object's identity, so a restarted stand-in serves the same uids.
+UID_NAMESPACE = uuid.UUID('6f1c7a52-3d0e-4c1b-9a57-2b8e0c4d9f31')
 # Parts of an object that are not its desired state: changing only these leaves metadata.generation alone.
 _NOT_SPEC = frozenset({'apiVersion', 'kind', 'metadata', 'status'})
 
@@ -100,6 +102,8 @@ class ObjectStore:
         self._items: dict[str, dict[tuple[str, str], StoredItem]] = defaultdict(dict)
         self._current: dict[str, Snapshot] = {}
         self._history: dict[str, OrderedDict[int, Snapshot]] = defaultdict(OrderedDict)
+        # Deletions per (resource, namespace, name): an object created again after a deletion is a new object.
+        self._deletions: dict[tuple[str, str, str], int] = defaultdict(int)
 
     @property
     def resource_version(self) -> int:
@@ -121,6 +125,15 @@ class ObjectStore:
     @staticmethod
     def _key(resource: ResourceType, namespace: str | None, name: str) -> tuple[str, str]:
         return (namespace or DEFAULT_NAMESPACE) if resource.namespaced else '', name
+
+    def _uid(self, resource: ResourceType, key: tuple[str, str]) -> str:
+        """
+        The uid of an object created now: derived from its kind, namespace and name, so that the same fixtures
+        loaded again (a restart) keep their uids, and from its deletions so far, so that an object created again
+        after a deletion gets a new uid, as on a real server.
+        """
+        deletions = self._deletions[(resource.name, *key)]
+        return str(uuid.uuid5(UID_NAMESPACE, f'{resource.name}/{key[0]}/{key[1]}#{deletions}'))
 
     def _store(self, resource: ResourceType, obj: dict) -> StoredItem:
         metadata = obj['metadata']
@@ -148,9 +161,10 @@ class ObjectStore:
         else:
             metadata.pop('namespace', None)
         with self._lock:
-            existing = self._items[resource.name].get(self._key(resource, metadata.get('namespace'), metadata['name']))
+            key = self._key(resource, metadata.get('namespace'), metadata['name'])
+            existing = self._items[resource.name].get(key)
             if existing is None:
-                metadata['uid'] = metadata.get('uid') or str(uuid.uuid4())
+                metadata['uid'] = metadata.get('uid') or self._uid(resource, key)
                 metadata['creationTimestamp'] = metadata.get('creationTimestamp') or now_rfc3339()
                 metadata['generation'] = int(metadata.get('generation') or 1)
             else:
@@ -215,13 +229,26 @@ class ObjectStore:
     def delete(self, resource: ResourceType, name: str, namespace: str | None = DEFAULT_NAMESPACE) -> dict:
         """Remove an object; the deletion takes a resourceVersion of its own, as on the real server."""
         with self._lock:
-            item = self._items[resource.name].pop(self._key(resource, namespace, name), None)
+            key = self._key(resource, namespace, name)
+            item = self._items[resource.name].pop(key, None)
             if item is None:
                 raise ObjectNotFound(f'{resource.name} "{name}" not found')
+            self._deletions[(resource.name, *key)] += 1
             obj = item.load()
             obj['metadata']['resourceVersion'] = self._bump()
             self._changed(resource)
         return obj
+
+    def put_raw(self, resource: ResourceType, namespace: str | None, name: str, body: bytes):
+        """
+        Serve `body` verbatim as the item `name` of a kind's lists, however malformed: for testing clients against
+        objects that a real server might send but this store would never produce.
+        """
+        with self._lock:
+            key = self._key(resource, namespace, name)
+            self._items[resource.name][key] = StoredItem(key, {}, bytes(body))
+            self._bump()
+            self._changed(resource)
 
     def drop_kind(self, resource: ResourceType):
         """Forget every object of a kind (its CRD was uninstalled) and the snapshots of its lists."""

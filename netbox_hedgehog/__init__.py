@@ -20,7 +20,10 @@ class HedgehogConfig(PluginConfig):
     default_settings = {
         # Kubernetes API calls (seconds).
         'kubernetes_connect_timeout': 5,
+        # Seconds from sending a request to the last byte of its response (a deadline, not a per-read timeout).
         'kubernetes_read_timeout': 30,
+        # Bytes a single response (one page of a listing) may hold; a larger one fails that kind's listing.
+        'kubernetes_max_page_bytes': 64 * 1024 * 1024,
         # Objects requested per page when listing a kind.
         'kubernetes_page_size': 500,
         # Sync run records kept per fabric; older ones are pruned after each run.

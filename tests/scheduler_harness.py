@@ -53,8 +53,8 @@ class SchedulerProcess:
             HEDGEHOG_SYNC_STUB='0' if real_sync else '1',
             HEDGEHOG_PLUGIN_CONFIG=json.dumps(settings),
             PYTHONUNBUFFERED='1',
-            **(extra_env or {}),
         )
+        env.update(extra_env or {})  # may override the defaults above, e.g. HEDGEHOG_SYNC_STUB='' for real syncs
         with open(log_path, 'wb') as log:
             self.process = subprocess.Popen(
                 [NETBOX, 'hedgehog_scheduler'], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -803,3 +803,20 @@ def test_agent_heartbeats_move_forward_and_keep_each_agents_lag(server):
     assert abs((now - max(after.values())).total_seconds()) < 60
     for name, beat in before.items():
         assert after[name] - max(after.values()) == beat - freshest, name
+
+
+def test_uids_are_stable_across_restarts_and_new_for_a_recreated_object():
+    def uids(standin):
+        return {(item['kind'], item['metadata']['name']): item['metadata']['uid'] for item in standin.objects('vpcs')}
+
+    first, second = StandinServer(objects=sample_paths()), StandinServer(objects=sample_paths())
+    assert uids(first) and uids(first) == uids(second)
+
+    vpc = first.objects('vpcs')[0]
+    first.delete('vpcs', vpc['metadata']['name'])
+    del vpc['metadata']['uid']
+    recreated = first.upsert(vpc)
+    assert recreated['metadata']['uid'] != uids(second)[('VPC', vpc['metadata']['name'])]
+    # ... and a stand-in started again with the same history gives the recreated object the same uid.
+    second.delete('vpcs', vpc['metadata']['name'])
+    assert second.upsert(vpc)['metadata']['uid'] == recreated['metadata']['uid']

@@ -3,15 +3,17 @@ A Kubernetes API client for one fabric, built from its server URL, token and CA,
 
 The client reads certificates from file paths (a client key can only be loaded from a file), so the PEM text of the
 CA and of a kubeconfig's client certificate lives in files of a private temporary directory for exactly as long as
-the client does. Every call carries the configured connect and read timeouts, and urllib3's own retries are off:
-a sync decides for itself what to do after a failure, and retrying a hung server would multiply the time it takes
-to give up.
+the client does. Every call has the configured connect timeout and a deadline for its whole response, its body is
+capped in size, and urllib3's own retries are off: a sync decides for itself what to do after a failure, and
+retrying a hung server would multiply the time it takes to give up.
 """
 
 import base64
-import json
+import logging
 import os
 import tempfile
+import traceback
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,9 +23,16 @@ from kubernetes import client as k8s
 from netbox.plugins import get_plugin_config
 
 from ..validators import parse_kubeconfig
-from .errors import FabricAPIError, explain
+from .decode import decode, decode_list
+from .errors import FabricAPIError, explain, explain_status
+from .transport import BodyTooLarge, Deadline, bound_pool_manager, read_capped
 
 __all__ = ('ConnectionSettings', 'FabricAPI', 'connection_settings', 'fabric_api', 'request_timeout')
+
+logger = logging.getLogger('netbox_hedgehog.kube')
+
+# An error answer is read only as far as a Kubernetes Status needs.
+ERROR_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,11 @@ class ConnectionSettings:
 
     def __repr__(self):
         return f'ConnectionSettings(server={self.server!r})'
+
+    def secrets(self):
+        """The texts that must never reach a message or a log: the token, the client key and each line of it."""
+        key_lines = [line.strip() for line in self.client_key_pem.splitlines() if len(line.strip()) >= 16]
+        return [secret for secret in (self.token, self.client_key_pem, *key_lines) if secret]
 
     @property
     def target(self):
@@ -97,11 +111,18 @@ def connection_settings(fabric):
 
 
 def request_timeout():
-    """(connect, read) seconds for every call, from the plugin configuration."""
+    """
+    (connect, whole response) seconds for every call, from the plugin configuration. The second is a deadline
+    from sending the request to the last byte of its response, not a bound on each socket read.
+    """
     return (
         float(get_plugin_config('netbox_hedgehog', 'kubernetes_connect_timeout')),
         float(get_plugin_config('netbox_hedgehog', 'kubernetes_read_timeout')),
     )
+
+
+def _size(limit):
+    return f'{limit / (1024 * 1024):g} MiB' if limit >= 1024 * 1024 else f'{limit} bytes'
 
 
 def _write_private_file(directory, name, text):
@@ -112,55 +133,121 @@ def _write_private_file(directory, name, text):
 
 
 class FabricAPI:
-    """The few read-only calls the plugin makes, each with timeouts, JSON parsing and explained failures."""
+    """
+    The few read-only calls the plugin makes. The kubernetes client builds each request (URL, query, credentials);
+    the response is read here, under a deadline for the whole response and a cap on its size, and decoded here,
+    so that nothing a server sends can hold a worker, exhaust its memory or reach a report unexplained.
+    """
 
-    def __init__(self, api_client, settings, timeout):
+    def __init__(self, api_client, settings, timeout, max_page_bytes):
         self.api_client = api_client
         self.settings = settings
         self.timeout = timeout
-        self.custom_objects = k8s.CustomObjectsApi(api_client)
+        self.max_page_bytes = max_page_bytes
+        bound_pool_manager(api_client.rest_client.pool_manager)
 
-    def _call(self, doing, call, timeout=None):
-        """Run one API call and return its JSON body as Python data."""
-        timeout = timeout or self.timeout
-        try:
-            response = call(_request_timeout=timeout, _preload_content=False)
+    def _get(self, doing, path, *, path_params=None, query=(), timeout=None, max_bytes=None, decoder=decode):
+        """GET one path and return its JSON body as Python data; raise FabricAPIError for every failure."""
+        connect_timeout, deadline_seconds = timeout or self.timeout
+        request = self.api_client.param_serialize(
+            'GET', path, path_params=path_params, query_params=list(query),
+            header_params={'Accept': 'application/json'}, auth_settings=['BearerToken'],
+        )
+        target = self.settings.target
+        response = None
+        with Deadline(deadline_seconds) as deadline:
             try:
-                body = response.data
+                response = self.api_client.call_api(
+                    *request, _request_timeout=(min(connect_timeout, deadline_seconds), deadline_seconds)
+                ).response
+                ok = 200 <= response.status <= 299
+                if ok:
+                    body = read_capped(response, max_bytes or self.max_page_bytes)
+                else:
+                    body = self._error_body(response)
+            except BodyTooLarge as exc:
+                raise FabricAPIError(
+                    f'The Kubernetes API at {target} sent more than {_size(exc.limit)} {doing}; the response was '
+                    'abandoned. Raise kubernetes_max_page_bytes, or lower kubernetes_page_size, if the objects are '
+                    'really that large.'
+                ) from None
+            except Exception as exc:
+                if deadline.expired:
+                    raise FabricAPIError(
+                        f'The Kubernetes API at {target} did not send its whole answer within '
+                        f'{deadline_seconds:g} s {doing} (timeout).',
+                        timed_out=True,
+                    ) from None
+                error = explain(
+                    exc, target=target, doing=doing, connect_timeout=connect_timeout, read_timeout=deadline_seconds
+                )
+                if error is None:
+                    error = self._unexpected(exc, doing)
+                raise error from None
             finally:
-                response.release_conn()
-        except Exception as exc:
-            raise explain(
-                exc, target=self.settings.target, doing=doing, connect_timeout=timeout[0], read_timeout=timeout[1]
-            ) from exc
+                if response is not None:
+                    # An abandoned body is never drained: the connection goes, not the rest of the body.
+                    if deadline.expired or not response.isclosed():
+                        response.close()
+                    response.release_conn()
+        if not ok:
+            raise explain_status(response.status, body, target=target, doing=doing)
         try:
-            return json.loads(body)
+            return decoder(body)
         except ValueError:
             raise FabricAPIError(
-                f'The Kubernetes API at {self.settings.target} sent a malformed response {doing} (not valid JSON).'
-            )
+                f'The Kubernetes API at {target} sent a malformed response {doing} (not valid JSON).'
+            ) from None
+
+    @staticmethod
+    def _error_body(response):
+        """The body of an error answer as far as a Kubernetes Status needs; a longer one is not a Status."""
+        try:
+            return read_capped(response, ERROR_BODY_BYTES)
+        except BodyTooLarge:
+            return b''
+
+    def _unexpected(self, exc, doing):
+        """A generic error for an exception nobody expected; its traceback goes to the log, secrets cut out."""
+        reference = uuid.uuid4().hex[:8]
+        trace = ''.join(traceback.format_exception(exc))
+        for secret in self.settings.secrets():
+            trace = trace.replace(secret, '[secret removed]')
+        logger.error('Unexpected error %s %s (reference %s):\n%s', doing, self.settings.target, reference, trace)
+        return FabricAPIError(
+            f'An unexpected error occurred {doing} at {self.settings.target}; the NetBox log ("netbox_hedgehog" '
+            f'logger) has the details under reference {reference}.'
+        )
 
     def version(self, timeout=None):
-        return self._call('while reading its version', k8s.VersionApi(self.api_client).get_code, timeout)
+        return self._get('while reading its version', '/version/', timeout=timeout)
 
     def api_groups(self, timeout=None):
-        return self._call('while listing its API groups', k8s.ApisApi(self.api_client).get_api_versions, timeout)
+        return self._get('while listing its API groups', '/apis/', timeout=timeout)
 
     def api_resources(self, group, version, timeout=None):
-        return self._call(
+        return self._get(
             f'while listing the resources of {group}/{version}',
-            lambda **options: self.custom_objects.get_api_resources(group, version, **options),
-            timeout,
+            '/apis/{group}/{version}',
+            path_params={'group': group, 'version': version},
+            timeout=timeout,
         )
 
     def list_page(self, info, namespace, *, limit, continue_token=None, timeout=None):
-        """One page of a kind's objects: the list body with "items" and "metadata.continue"."""
-        return self._call(
+        """
+        One page of a kind's objects: the list body with "items" and "metadata.continue". An item that cannot be
+        decoded is an UndecodableItem in "items"; the others are not lost with it.
+        """
+        query = [('limit', limit)]
+        if continue_token:
+            query.append(('continue', continue_token))
+        return self._get(
             f'while listing {info.kind} objects ({info.resource})',
-            lambda **options: self.custom_objects.list_namespaced_custom_object(
-                info.group, info.version, namespace, info.plural, limit=limit, _continue=continue_token, **options
-            ),
-            timeout,
+            '/apis/{group}/{version}/namespaces/{namespace}/{plural}',
+            path_params={'group': info.group, 'version': info.version, 'namespace': namespace, 'plural': info.plural},
+            query=query,
+            timeout=timeout,
+            decoder=decode_list,
         )
 
 
@@ -186,6 +273,11 @@ def fabric_api(fabric, settings=None):
             configuration.key_file = _write_private_file(directory, 'client.key', settings.client_key_pem)
         api_client = k8s.ApiClient(configuration)
         try:
-            yield FabricAPI(api_client, settings, request_timeout())
+            yield FabricAPI(
+                api_client,
+                settings,
+                request_timeout(),
+                int(get_plugin_config('netbox_hedgehog', 'kubernetes_max_page_bytes')),
+            )
         finally:
             api_client.close()

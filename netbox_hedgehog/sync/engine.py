@@ -12,6 +12,7 @@ from netbox.plugins import get_plugin_config
 
 from ..choices import SyncOutcomeChoices
 from ..kube.client import connection_settings, fabric_api
+from ..kube.decode import UndecodableItem
 from ..kube.errors import FabricAPIError
 from ..run_record import CHANGE_ACTIONS, SyncError
 from .apply import (
@@ -47,6 +48,8 @@ def _read_listing(listing, namespace, existing, errors):
     seen_uids, seen_names = set(), set()
     for item in listing.items:
         try:
+            if isinstance(item, UndecodableItem):
+                raise MalformedObject(item.reason)
             uid, name, resource_version = read_identity(item)
             if uid in seen_uids or name in seen_names:
                 raise MalformedObject('the API listed it twice')

@@ -8,7 +8,9 @@ from ..kube.errors import FabricAPIError
 __all__ = ('KindListing', 'list_kinds')
 
 # A server that keeps answering with new continue tokens must not keep a sync busy forever.
-MAX_PAGES = 100_000
+MAX_PAGES = 10_000
+# Nor may it fill memory with one kind: the largest Hedgehog fabrics hold a few ten thousand objects of a kind.
+MAX_ITEMS = 200_000
 # After this many read timeouts the API server is taken to be hung, and the remaining kinds are not tried.
 MAX_TIMEOUTS = 2
 
@@ -71,6 +73,10 @@ def list_kind(api, info, namespace, page_size):
                 )
             seen_keys.add(key)
         listing.items.extend(items)
+        if len(listing.items) > MAX_ITEMS:
+            raise FabricAPIError(
+                f'The Kubernetes API listed more than {MAX_ITEMS} {info.kind} objects; the listing was abandoned.'
+            )
         if token is None:
             return listing
         if token in seen_tokens:

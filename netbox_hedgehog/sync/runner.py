@@ -15,6 +15,8 @@ from .timing import phase
 logger = logging.getLogger('netbox_hedgehog.sync')
 
 INTERRUPTED_MESSAGE = 'interrupted: scheduler stopped during sync'
+# What a run reports for an exception nobody expected: its text may hold anything, so it goes only to the log.
+UNEXPECTED_MESSAGE = 'the sync failed with an unexpected error; the NetBox log ("netbox_hedgehog.sync") has the details'
 
 
 def sync_fabric(fabric_id, trigger):
@@ -39,10 +41,10 @@ def sync_fabric(fabric_id, trigger):
         logger.info('Sync of fabric %s started (run %s, %s)', fabric.name, run.pk, trigger)
         try:
             mirror_fabric(fabric, run)
-        except Exception as exc:
-            logger.exception('Sync of fabric %s failed', fabric.name)
+        except Exception:
+            logger.exception('Sync of fabric %s failed (run %s)', fabric.name, run.pk)
             run.outcome = SyncOutcomeChoices.FAILED
-            run.add_errors(SyncError(f'{type(exc).__name__}: {exc}'))
+            run.add_errors(SyncError(UNEXPECTED_MESSAGE))
         with phase('run record'):
             finish_run(fabric, run)
     return run
