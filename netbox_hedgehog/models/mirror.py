@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from netbox.models import NetBoxModel
 
+from .querysets import FabricScopedQuerySet
+
 __all__ = (
     'VPC',
     'Agent',
@@ -79,6 +81,9 @@ class MirroredObject(NetBoxModel):
     # {relation field: raw name field}. The sync resolves each relation from its raw field after every apply, so
     # a relation heals when its target appears later or is recreated with a new uid.
     references = {}
+
+    # Visible only to users who may view the fabric.
+    objects = FabricScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -1,9 +1,9 @@
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from utilities.querysets import RestrictedQuerySet
 
 from ..choices import SyncOutcomeChoices, SyncTriggerChoices
+from .querysets import FabricScopedQuerySet
 
 __all__ = ('SyncRun',)
 
@@ -36,7 +36,8 @@ class SyncRun(models.Model):
     # [{"kind": ..., "name": ..., "message": ...}] in words a network engineer understands.
     errors = models.JSONField(verbose_name=_('errors'), default=list, blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    # Visible only to users who may view the fabric.
+    objects = FabricScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ('-started', '-pk')

@@ -83,7 +83,8 @@ class FabricActionView(GetReturnURLMixin, BaseObjectView):
         return redirect(get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk).get_absolute_url())
 
     def post(self, request, pk):
-        fabric = get_object_or_404(self.queryset, pk=pk)
+        # As in the REST API: a fabric the user may not view does not exist for them, whatever else they may do.
+        fabric = get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk)
         if not may_act_on_fabric(request.user, fabric):
             return self.handle_no_permission()
         return self.act(request, fabric)
