@@ -17,6 +17,7 @@ __all__ = (
     'HedgehogFabricBulkEditView',
     'HedgehogFabricDeleteView',
     'HedgehogFabricEditView',
+    'HedgehogFabricImportView',
     'HedgehogFabricListView',
     'HedgehogFabricLiveView',
     'HedgehogFabricSyncView',
@@ -117,6 +118,12 @@ class HedgehogFabricEditView(generic.ObjectEditView):
 @register_model_view(HedgehogFabric, 'delete')
 class HedgehogFabricDeleteView(generic.ObjectDeleteView):
     queryset = HedgehogFabric.objects.all()
+
+
+@register_model_view(HedgehogFabric, 'bulk_import', path='import', detail=False)
+class HedgehogFabricImportView(generic.BulkImportView):
+    queryset = HedgehogFabric.objects.all()
+    model_form = forms.HedgehogFabricImportForm
 
 
 @register_model_view(HedgehogFabric, 'bulk_edit', path='edit', detail=False)
