@@ -58,7 +58,10 @@ DEFAULT_PERMISSIONS = {}
 # development; every other use loads the plugin.
 PLUGINS = [] if _env('HEDGEHOG_WITHOUT_PLUGIN') == '1' else ['netbox_hedgehog']
 PLUGINS_CONFIG = {
-    'netbox_hedgehog': {},
+    'netbox_hedgehog': {
+        # The Kubernetes API stand-in serves plain HTTP unless asked for TLS; development and tests use both.
+        'allow_plain_http': True,
+    },
 }
 
 # A new user's home page: the plugin's fabrics first. NetBox's news feed is left out, as it needs the internet.

@@ -18,6 +18,13 @@ class HedgehogConfig(PluginConfig):
     min_version = '4.7.0'
     # Every tunable, documented in README.md ("Configuration"). Override under PLUGINS_CONFIG['netbox_hedgehog'].
     default_settings = {
+        # Keys encrypting the fabrics' tokens and kubeconfigs at rest: the first encrypts, all decrypt (rotation).
+        # Empty: a key derived from NetBox's SECRET_KEY. See docs/security.md.
+        'secret_keys': [],
+        # Allow http:// Kubernetes API servers (the token then crosses the network unencrypted). Labs only.
+        'allow_plain_http': False,
+        # CIDRs the Kubernetes API servers' addresses must lie in; empty allows any, except link-local.
+        'allowed_server_networks': [],
         # Kubernetes API calls (seconds).
         'kubernetes_connect_timeout': 5,
         # Seconds from sending a request to the last byte of its response (a deadline, not a per-read timeout).

@@ -13,7 +13,12 @@ import sys
 
 from devtools.netbox_configuration import *  # noqa: F403
 
-PLUGINS_CONFIG = {'netbox_hedgehog': json.loads(os.environ.get('HEDGEHOG_PLUGIN_CONFIG') or '{}')}
+PLUGINS_CONFIG = {
+    'netbox_hedgehog': {
+        **PLUGINS_CONFIG['netbox_hedgehog'],  # noqa: F405
+        **json.loads(os.environ.get('HEDGEHOG_PLUGIN_CONFIG') or '{}'),
+    },
+}
 
 if os.environ.get('HEDGEHOG_SYNC_STUB') == '1':
     from tests import sync_stub

@@ -3,6 +3,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from netbox_hedgehog.crypto import unseal
 from netbox_hedgehog.models import HedgehogFabric
 
 from .certs import ca_certificate_pem
@@ -58,7 +59,7 @@ class TestCrud:
         assert body['sync_status']['value'] == 'never_synced'
         assert body['sync_interval'] == 60
         fabric = HedgehogFabric.objects.get(pk=body['id'])
-        assert fabric.kubernetes_token == TOKEN
+        assert unseal(fabric.kubernetes_token) == TOKEN
 
         response = admin_api.get(detail_url(fabric.pk))
         assert response.status_code == 200
@@ -68,7 +69,7 @@ class TestCrud:
         assert response.status_code == 200, response.content
         fabric.refresh_from_db()
         assert fabric.sync_interval == 600
-        assert fabric.kubernetes_token == TOKEN, 'omitting the token on update keeps it'
+        assert unseal(fabric.kubernetes_token) == TOKEN, 'omitting the token on update keeps it'
 
         response = admin_api.delete(detail_url(fabric.pk))
         assert response.status_code == 204

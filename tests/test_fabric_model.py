@@ -95,7 +95,7 @@ class TestKubeconfig:
         parsed = parse_kubeconfig(KUBECONFIG)
         assert parsed.server == 'https://10.0.0.1:6443'
         assert parsed.context == 'lab'
-        assert parsed.user == {'token': 'kubeconfig-secret-token'}
+        assert parsed.token == 'kubeconfig-secret-token'
 
     @pytest.mark.parametrize(
         ('text', 'message'),
@@ -104,7 +104,7 @@ class TestKubeconfig:
             ('just a string', 'must be a YAML mapping'),
             ('users: []\ncontexts: []', 'exactly one cluster (found 0)'),
             (KUBECONFIG.replace('current-context: lab', 'current-context: other'), '"other" is not defined'),
-            (KUBECONFIG.replace('server: https://10.0.0.1:6443', 'server: nope'), 'is not an http(s) URL'),
+            (KUBECONFIG.replace('server: https://10.0.0.1:6443', 'server: nope'), 'https://host[:port][/path]'),
             (KUBECONFIG.replace('context: {cluster: lab, user: netbox}', 'context: {cluster: x, user: netbox}'),
              'must refer to cluster "lab"'),
         ],

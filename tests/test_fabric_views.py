@@ -2,6 +2,7 @@ import pytest
 from core.models import ObjectChange
 from django.test import Client
 
+from netbox_hedgehog.crypto import unseal
 from netbox_hedgehog.models import HedgehogFabric
 
 from .test_fabric_model import KUBECONFIG
@@ -86,7 +87,7 @@ class TestForm:
         response = operator.post(f'{BASE}add/', form_data())
         assert response.status_code == 302, response.content.decode()[:2000]
         fabric = HedgehogFabric.objects.get(name='ui-fabric')
-        assert fabric.kubernetes_token == TOKEN
+        assert unseal(fabric.kubernetes_token) == TOKEN
         assert fabric.sync_interval == 60
 
     def test_change_log_pages_never_show_token(self, make_user, client_for):
@@ -109,11 +110,13 @@ class TestForm:
 
     def test_edit_with_empty_token_keeps_it(self, operator, stored):
         response = operator.post(
-            f'{BASE}{stored.pk}/edit/', form_data(name='lab-fabric', kubernetes_token='', sync_interval='30')
+            f'{BASE}{stored.pk}/edit/',
+            form_data(name='lab-fabric', kubernetes_server=stored.kubernetes_server, kubernetes_token='',
+                      sync_interval='30'),
         )
         assert response.status_code == 302
         stored.refresh_from_db()
-        assert stored.kubernetes_token == TOKEN
+        assert unseal(stored.kubernetes_token) == TOKEN
         assert stored.sync_interval == 30
 
     def test_clear_token_explicitly(self, operator, stored):
@@ -152,7 +155,7 @@ class TestForm:
             ({'sync_interval': '-1'}, 'at least 5 seconds'),
             ({'sync_interval': '604801'}, 'at most 604800 seconds'),
             ({'sync_interval': 'abc'}, 'Enter a whole number'),
-            ({'kubernetes_server': 'not a url'}, 'http(s) URL'),
+            ({'kubernetes_server': 'not a url'}, 'https://host[:port][/path]'),
             ({'kubernetes_ca_cert': 'garbage'}, 'not a valid PEM certificate'),
             ({'kubernetes_server': '', 'kubeconfig': 'a: [b'}, 'not valid YAML'),
             ({'kubernetes_server': '', 'kubeconfig': 'clusters: []'}, 'exactly one cluster'),

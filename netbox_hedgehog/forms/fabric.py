@@ -1,6 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from netbox.forms import PrimaryModelBulkEditForm, PrimaryModelFilterSetForm, PrimaryModelForm
+from netbox.forms import PrimaryModelBulkEditForm, PrimaryModelFilterSetForm, PrimaryModelForm, PrimaryModelImportForm
 from utilities.forms import BOOLEAN_WITH_BLANK_CHOICES
 from utilities.forms.fields import CommentField, TagFilterField
 from utilities.forms.rendering import FieldSet
@@ -10,7 +10,7 @@ from ..choices import SyncStatusChoices
 from ..models import HedgehogFabric
 from ..validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN, sync_interval_validators
 
-__all__ = ('HedgehogFabricBulkEditForm', 'HedgehogFabricFilterForm', 'HedgehogFabricForm')
+__all__ = ('HedgehogFabricBulkEditForm', 'HedgehogFabricFilterForm', 'HedgehogFabricForm', 'HedgehogFabricImportForm')
 
 # Secrets are write-only: the form never renders a stored value, an empty field keeps it, and clearing it takes
 # ticking the matching "clear" box.
@@ -91,6 +91,21 @@ class HedgehogFabricForm(PrimaryModelForm):
                     field_name, flat=True
                 ).first() or ''
         super()._post_clean()
+
+
+class HedgehogFabricImportForm(PrimaryModelImportForm):
+    """
+    CSV/JSON/YAML import. Updating a fabric (with an id) changes only the columns given; a token or kubeconfig column
+    is the secret entered, so the fabric's clean() sees whether the credentials came with a new endpoint.
+    """
+
+    class Meta:
+        model = HedgehogFabric
+        fields = (
+            'name', 'description', 'kubernetes_server', 'kubernetes_token', 'kubernetes_ca_cert',
+            'kubernetes_skip_tls_verify', 'kubeconfig', 'kubernetes_namespace', 'sync_enabled', 'sync_interval',
+            'owner', 'comments', 'tags',
+        )
 
 
 class HedgehogFabricBulkEditForm(PrimaryModelBulkEditForm):

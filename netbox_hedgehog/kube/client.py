@@ -8,7 +8,6 @@ capped in size, and urllib3's own retries are off: a sync decides for itself wha
 retrying a hung server would multiply the time it takes to give up.
 """
 
-import base64
 import logging
 import os
 import tempfile
@@ -22,8 +21,10 @@ from django.core.exceptions import ValidationError
 from kubernetes import client as k8s
 from netbox.plugins import get_plugin_config
 
+from ..crypto import SecretUnreadable, unseal
 from ..validators import parse_kubeconfig
 from .decode import decode, decode_list
+from .endpoint import EndpointRefused, resolve_and_check
 from .errors import FabricAPIError, explain, explain_status
 from .transport import BodyTooLarge, Deadline, bound_pool_manager, read_capped
 
@@ -62,51 +63,43 @@ class ConnectionSettings:
         return f'{parts.hostname}:{port}'
 
 
-def _kubeconfig_data(entry, key, what):
-    """PEM text from a kubeconfig "<key>-data" field; file references would point into NetBox's own disk."""
-    if entry.get(key):
-        raise FabricAPIError(
-            f'The kubeconfig refers to the file "{entry[key]}" for its {what}; embed it as "{key}-data" instead.'
-        )
-    data = entry.get(f'{key}-data')
-    if not data:
-        return ''
+def _unseal(fabric, field_name, what):
     try:
-        return base64.b64decode(data, validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise FabricAPIError(f'The kubeconfig "{key}-data" is not base64-encoded PEM text.')
+        return unseal(getattr(fabric, field_name))
+    except SecretUnreadable:
+        raise FabricAPIError(
+            f'NetBox cannot decrypt the stored {what}: was `secret_keys` changed? Re-enter the {what}, or add the '
+            'key it was stored with to secret_keys.'
+        )
 
 
 def connection_settings(fabric):
-    """Read a fabric's connection settings; raise FabricAPIError when they cannot be used."""
+    """
+    Read a fabric's connection settings; raise FabricAPIError when they cannot be used. The one place where the
+    stored secrets are decrypted, right before a connection is built.
+    """
     if not fabric.kubeconfig:
         if not fabric.kubernetes_server:
             raise FabricAPIError('The fabric has neither a Kubernetes API server URL nor a kubeconfig.')
         return ConnectionSettings(
             server=fabric.kubernetes_server,
-            token=fabric.kubernetes_token.strip(),
+            token=_unseal(fabric, 'kubernetes_token', 'token').strip(),
             ca_pem=fabric.kubernetes_ca_cert,
             skip_tls_verify=fabric.kubernetes_skip_tls_verify,
         )
     try:
-        kubeconfig = parse_kubeconfig(fabric.kubeconfig)
+        # The same validator as at save time, so nothing saved is refused here and nothing refused here saves.
+        kubeconfig = parse_kubeconfig(_unseal(fabric, 'kubeconfig', 'kubeconfig'))
     except ValidationError as exc:
         raise FabricAPIError(' '.join(exc.messages))
-    user = kubeconfig.user
-    unsupported = sorted({'exec', 'auth-provider', 'tokenFile', 'username'} & set(user))
-    if unsupported:
-        raise FabricAPIError(
-            f'The kubeconfig user authenticates with {", ".join(unsupported)}, which NetBox cannot use; give it a '
-            'token or an embedded client certificate.'
-        )
     return ConnectionSettings(
         server=kubeconfig.server,
-        token=str(user.get('token') or '').strip(),
-        ca_pem=_kubeconfig_data(kubeconfig.cluster, 'certificate-authority', 'CA certificate'),
+        token=kubeconfig.token,
+        ca_pem=kubeconfig.ca_pem,
         # Skipping verification is the fabric's choice to make, whichever way its connection is given.
-        skip_tls_verify=bool(kubeconfig.cluster.get('insecure-skip-tls-verify')) or fabric.kubernetes_skip_tls_verify,
-        client_certificate_pem=_kubeconfig_data(user, 'client-certificate', 'client certificate'),
-        client_key_pem=_kubeconfig_data(user, 'client-key', 'client key'),
+        skip_tls_verify=kubeconfig.skip_tls_verify or fabric.kubernetes_skip_tls_verify,
+        client_certificate_pem=kubeconfig.client_certificate_pem,
+        client_key_pem=kubeconfig.client_key_pem,
     )
 
 
@@ -258,6 +251,11 @@ def fabric_api(fabric, settings=None):
     whatever happens inside it.
     """
     settings = settings or connection_settings(fabric)
+    # Checked here, as the connection is built, and not only at save: DNS may resolve the name differently now.
+    try:
+        resolve_and_check(settings.server, unresolvable_ok=False)
+    except EndpointRefused as exc:
+        raise FabricAPIError(str(exc))
     configuration = k8s.Configuration()
     configuration.host = settings.server.rstrip('/')
     configuration.verify_ssl = not settings.skip_tls_verify

@@ -6,21 +6,36 @@ from netbox.constants import CENSOR_TOKEN, CENSOR_TOKEN_CHANGED
 from netbox.models import PrimaryModel
 
 from ..choices import SyncStatusChoices
+from ..crypto import is_entered
 from ..validators import (
     kubernetes_namespace_validator,
-    kubernetes_server_validator,
+    parse_kubeconfig,
     sync_interval_validators,
     validate_ca_certificate,
-    validate_kubeconfig,
+    validate_kubernetes_server,
+    validate_token,
 )
+from .fields import EncryptedTextField
 
 __all__ = ('HedgehogFabric',)
 
 # Written only by the sync machinery (with queryset updates); a user's save never writes them back.
 SYNC_STATE_FIELDS = ('sync_status', 'last_sync', 'last_successful_sync', 'sync_error')
 
-# Write-only fields: censored wherever NetBox serializes the object (change log, event rules, webhooks).
+# Write-only fields, encrypted at rest: censored wherever NetBox serializes the object (change log, event rules,
+# webhooks), and decrypted only where a connection is built (kube/client.py).
 SECRET_FIELDS = ('kubernetes_token', 'kubeconfig')
+
+# Where the credentials go. Changing any of them must come with the credentials again, so that a user who may edit
+# a fabric but does not hold its token cannot point the stored token at a server of their choosing.
+ENDPOINT_FIELDS = ('kubernetes_server', 'kubernetes_ca_cert', 'kubernetes_skip_tls_verify')
+
+
+def _endpoint_value(value):
+    """Compare as the client would use it: a CA pasted again with other line endings is the same CA."""
+    if isinstance(value, str):
+        return '\n'.join(line.strip() for line in value.strip().splitlines())
+    return value
 
 
 class HedgehogFabric(PrimaryModel):
@@ -33,10 +48,11 @@ class HedgehogFabric(PrimaryModel):
         verbose_name=_('Kubernetes API server'),
         max_length=255,
         blank=True,
-        validators=[kubernetes_server_validator],
+        validators=[validate_kubernetes_server],
         help_text=_('For example https://10.0.0.1:6443. Leave empty when a kubeconfig is given.'),
     )
-    kubernetes_token = models.TextField(verbose_name=_('bearer token'), blank=True)
+    # The token and the kubeconfig are validated in clean(), when entered: stored, they are ciphertext.
+    kubernetes_token = EncryptedTextField(verbose_name=_('bearer token'), blank=True)
     kubernetes_ca_cert = models.TextField(
         verbose_name=_('CA certificate'),
         blank=True,
@@ -48,7 +64,7 @@ class HedgehogFabric(PrimaryModel):
         default=False,
         help_text=_('Do not verify the API server certificate. Insecure: use only for lab fabrics.'),
     )
-    kubeconfig = models.TextField(verbose_name=_('kubeconfig'), blank=True, validators=[validate_kubeconfig])
+    kubeconfig = EncryptedTextField(verbose_name=_('kubeconfig'), blank=True)
     kubernetes_namespace = models.CharField(
         verbose_name=_('namespace'),
         max_length=63,
@@ -112,10 +128,48 @@ class HedgehogFabric(PrimaryModel):
 
     def clean(self):
         super().clean()
+        self._validate_entered_secrets()
         if self.kubernetes_server and self.kubeconfig:
             raise ValidationError(
                 {'kubeconfig': _('Give either a server URL with a token, or a kubeconfig, not both.')}
             )
+        self._validate_credentials_follow_endpoint()
+
+    def _validate_entered_secrets(self):
+        errors = {}
+        for field_name, validate in (('kubernetes_token', validate_token), ('kubeconfig', parse_kubeconfig)):
+            value = getattr(self, field_name)
+            if is_entered(value):
+                try:
+                    validate(value)
+                except ValidationError as exc:
+                    errors[field_name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def _validate_credentials_follow_endpoint(self):
+        """
+        Every write path (forms, bulk edit, import, REST) ends here. A secret read from the database is `Sealed`;
+        one entered in this save is plain text (crypto.is_entered), so the rule needs no help from the caller.
+        """
+        if self._state.adding:
+            return
+        stored = HedgehogFabric.objects.filter(pk=self.pk).values(*ENDPOINT_FIELDS).first()
+        if stored is None or all(
+            _endpoint_value(stored[name]) == _endpoint_value(getattr(self, name)) for name in ENDPOINT_FIELDS
+        ):
+            return
+        # The credential that this fabric sends: its kubeconfig if it has one, else its token.
+        if self.kubeconfig:
+            if not is_entered(self.kubeconfig):
+                raise ValidationError({'kubeconfig': _(
+                    'The server or its TLS settings changed: re-enter the kubeconfig to send its credentials to a '
+                    'new server.'
+                )})
+        elif self.kubernetes_token and not is_entered(self.kubernetes_token):
+            raise ValidationError({'kubernetes_token': _(
+                'The server or its TLS settings changed: re-enter the token to send it to a new server.'
+            )})
 
     def save(self, *args, **kwargs):
         if not self._state.adding and kwargs.get('update_fields') is None:

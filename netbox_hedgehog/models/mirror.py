@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from netbox.models import NetBoxModel
 
 from ..kinds.values import NAME_LENGTH
+from .querysets import FabricScopedQuerySet
 
 __all__ = (
     'VPC',
@@ -75,6 +76,9 @@ class MirroredObject(NetBoxModel):
     kubernetes_created = models.DateTimeField(
         verbose_name=_('created in Kubernetes'), null=True, blank=True, editable=False
     )
+
+    # Visible only to users who may view the fabric.
+    objects = FabricScopedQuerySet.as_manager()
 
     class Meta:
         abstract = True

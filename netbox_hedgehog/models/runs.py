@@ -1,10 +1,10 @@
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from utilities.querysets import RestrictedQuerySet
 
 from ..choices import SyncOutcomeChoices, SyncTriggerChoices
 from ..run_record import error_count, merge_errors
+from .querysets import FabricScopedQuerySet
 
 __all__ = ('SyncRun',)
 
@@ -38,7 +38,8 @@ class SyncRun(models.Model):
     # (run_record.py). Written through add_errors().
     errors = models.JSONField(verbose_name=_('errors'), default=list, blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    # Visible only to users who may view the fabric.
+    objects = FabricScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ('-started', '-pk')

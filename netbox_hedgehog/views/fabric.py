@@ -17,6 +17,7 @@ __all__ = (
     'HedgehogFabricBulkEditView',
     'HedgehogFabricDeleteView',
     'HedgehogFabricEditView',
+    'HedgehogFabricImportView',
     'HedgehogFabricListView',
     'HedgehogFabricLiveView',
     'HedgehogFabricSyncView',
@@ -83,7 +84,8 @@ class FabricActionView(GetReturnURLMixin, BaseObjectView):
         return redirect(get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk).get_absolute_url())
 
     def post(self, request, pk):
-        fabric = get_object_or_404(self.queryset, pk=pk)
+        # As in the REST API: a fabric the user may not view does not exist for them, whatever else they may do.
+        fabric = get_object_or_404(self.queryset.restrict(request.user, 'view'), pk=pk)
         if not may_act_on_fabric(request.user, fabric):
             return self.handle_no_permission()
         return self.act(request, fabric)
@@ -116,6 +118,12 @@ class HedgehogFabricEditView(generic.ObjectEditView):
 @register_model_view(HedgehogFabric, 'delete')
 class HedgehogFabricDeleteView(generic.ObjectDeleteView):
     queryset = HedgehogFabric.objects.all()
+
+
+@register_model_view(HedgehogFabric, 'bulk_import', path='import', detail=False)
+class HedgehogFabricImportView(generic.BulkImportView):
+    queryset = HedgehogFabric.objects.all()
+    model_form = forms.HedgehogFabricImportForm
 
 
 @register_model_view(HedgehogFabric, 'bulk_edit', path='edit', detail=False)
