@@ -220,24 +220,27 @@ class TestRbacManifest:
         return {document['kind']: document for document in yaml.safe_load_all(RBAC_MANIFEST.read_text())}
 
     def test_has_account_role_binding_and_token(self, documents):
-        assert set(documents) == {'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Secret'}
+        assert set(documents) == {'ServiceAccount', 'Role', 'RoleBinding', 'Secret'}
 
-    def test_grants_only_get_and_list_on_hedgehog_groups(self, documents):
-        groups = set()
-        for rule in documents['ClusterRole']['rules']:
+    def test_grants_only_get_and_list_on_the_mirrored_resources_of_one_namespace(self, documents):
+        role = documents['Role']
+        assert role['metadata']['namespace'] == 'default'
+        granted = set()
+        for rule in role['rules']:
             assert sorted(rule['verbs']) == ['get', 'list']
-            assert all(group.endswith('.githedgehog.com') for group in rule['apiGroups'])
-            groups.update(rule['apiGroups'])
-        # Every group the mirror reads, so a fabric's credentials made from this manifest never meet a 403.
-        assert {kind.group for kind in KINDS} <= groups
+            assert '*' not in rule['resources'] and '*' not in rule['apiGroups']
+            granted.update((group, resource) for group in rule['apiGroups'] for resource in rule['resources'])
+        # Exactly the kinds the mirror reads: no 403 for a fabric made from this manifest, and nothing more.
+        assert granted == {(kind.group, kind.plural) for kind in KINDS}
 
     def test_binding_and_token_belong_to_the_service_account(self, documents):
         account = documents['ServiceAccount']['metadata']
-        binding = documents['ClusterRoleBinding']
+        binding = documents['RoleBinding']
+        assert binding['metadata']['namespace'] == account['namespace']
         assert binding['roleRef'] == {
             'apiGroup': 'rbac.authorization.k8s.io',
-            'kind': 'ClusterRole',
-            'name': documents['ClusterRole']['metadata']['name'],
+            'kind': 'Role',
+            'name': documents['Role']['metadata']['name'],
         }
         assert binding['subjects'] == [
             {'kind': 'ServiceAccount', 'name': account['name'], 'namespace': account['namespace']}

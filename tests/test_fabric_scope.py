@@ -10,10 +10,6 @@ from django.urls import reverse
 
 from netbox_hedgehog.models import HedgehogFabric, Switch, SyncRun
 
-from .mirror_fixtures import client_for, make_fabric, mirror_standin, mirrored_fabric
-
-__all__ = ('make_fabric', 'mirror_standin', 'mirrored_fabric')  # fixtures
-
 SWITCH = 'ds3000-01'
 # View on runs and switches, none on fabrics.
 RUNS_AND_SWITCHES = ('netbox_hedgehog.view_syncrun', 'netbox_hedgehog.view_switch')
@@ -59,7 +55,7 @@ def graphql(user, text, api_client_for):
 
 
 @pytest.mark.parametrize('who', SEES)
-def test_list_and_detail_pages(who, users, switch, run):
+def test_list_and_detail_pages(who, users, switch, run, client_for):
     client = client_for(users[who])
     switches = client.get(reverse('plugins:netbox_hedgehog:switch_list')).content.decode()
     runs = client.get(reverse('plugins:netbox_hedgehog:syncrun_list')).content.decode()
@@ -104,13 +100,13 @@ def test_graphql(who, users, switch, run, api_client_for):
 
 
 @pytest.mark.parametrize('who', SEES)
-def test_global_search(who, users, switch):
+def test_global_search(who, users, switch, client_for):
     page = client_for(users[who]).get(f'/search/?q={SWITCH}').content.decode()
     assert (switch.get_absolute_url() in page) is SEES[who]
 
 
 @pytest.mark.parametrize('action', ['sync', 'test_connection'])
-def test_ui_actions_need_view_on_the_fabric(action, make_user, mirrored_fabric):
+def test_ui_actions_need_view_on_the_fabric(action, make_user, mirrored_fabric, client_for):
     url = reverse(f'plugins:netbox_hedgehog:hedgehogfabric_{action}', args=[mirrored_fabric.pk])
     blind = make_user('blind-syncer', 'netbox_hedgehog.sync_hedgehogfabric')
     assert client_for(blind).post(url).status_code == 404

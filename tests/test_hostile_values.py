@@ -9,7 +9,7 @@ from netbox_hedgehog.choices import SyncOutcomeChoices
 from netbox_hedgehog.models import Agent, Switch, SyncRun
 from netbox_hedgehog.sync import sync_fabric
 
-from .mirror_fixtures import VIEW_ALL, client_for
+from .mirror_fixtures import VIEW_ALL
 from .sync_fixtures import make_fabric, standin
 
 __all__ = ('make_fabric', 'standin')  # fixtures
@@ -60,7 +60,7 @@ def test_a_timestamp_no_page_can_show_skips_the_object(standin, synced, heartbea
     assert Agent.objects.get(pk=agent.pk).last_heartbeat == agent.last_heartbeat
 
 
-def test_a_hostile_name_reaches_the_run_record_cleaned_and_every_page_renders(standin, synced, make_user):
+def test_a_hostile_name_reaches_the_run_record_cleaned_and_every_page_renders(standin, synced, make_user, client_for):
     vpc = standin.get('vpcs', 'demo-vpc-1')
     standin.upsert({
         'apiVersion': vpc['apiVersion'], 'kind': 'VPC',

@@ -11,7 +11,7 @@ app's baselines; rerun with UPDATE_QUERY_COUNTS=1 to record a deliberate change.
 
 from utilities.testing import APIViewTestCases, ViewTestCases
 
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric
 
 API_NAMESPACE = 'plugins-api:netbox_hedgehog'
@@ -98,7 +98,7 @@ def _mirror_objects(model):
 def _read_only_cases():
     """One UI and one REST test case per mirrored kind, named after its model, in this module's namespace."""
     cases = {}
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         setup = classmethod(lambda cls: _mirror_objects(cls.model))
         name = info.model.__name__
         cases[f'{name}ViewTestCase'] = type(f'{name}ViewTestCase', (

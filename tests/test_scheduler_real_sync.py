@@ -13,7 +13,7 @@ from django.db import connection
 
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncTriggerChoices
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
 from netbox_hedgehog.notices import request_sync_now
 
@@ -44,7 +44,7 @@ def standins():
 
 
 def mirror_counts(fabric):
-    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in MIRRORED_KINDS}
+    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}
 
 
 def first_finished_run(fabric):
@@ -56,7 +56,7 @@ def first_finished_run(fabric):
 
 def test_real_syncs_succeed_fail_and_run_side_by_side(start_scheduler, standins, make_user, api_client_for):
     healthy, partial, rejecting = standins(), standins(), standins()
-    first_kind = MIRRORED_KINDS[0].plural
+    first_kind = KINDS[0].plural
     for server in (healthy, partial):
         server.set_fault(first_kind, 'slow', delay=HOLD_SECONDS, times=1)
     partial.set_fault('vpcs', '403')

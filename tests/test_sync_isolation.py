@@ -8,7 +8,7 @@ from django.db import connection
 
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices
-from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, HedgehogFabric, Switch
 from netbox_hedgehog.sync import sync_fabric
 
@@ -23,7 +23,7 @@ def fabric_row_versions(fabric):
     versions = {}
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for info in MIRRORED_KINDS:
+        for info in KINDS:
             table = info.model._meta.db_table
             cursor.execute(f'SELECT id, ctid::text FROM {quote(table)} WHERE fabric_id = %s', [fabric.pk])
             versions[table] = dict(cursor.fetchall())
@@ -42,7 +42,7 @@ def fabric_row_versions(fabric):
 
 
 def mirror_counts(fabric):
-    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in MIRRORED_KINDS}
+    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_one_fabric_sync_changes_and_deletes_only_its_own_mirror(standin, two_fa
 def test_a_cluster_emptied_of_every_object_empties_only_its_fabric(standin, two_fabrics):
     first, second = two_fabrics
     untouched = fabric_row_versions(second)
-    for info in MIRRORED_KINDS:
+    for info in KINDS:
         for obj in standin.objects(info.plural):
             standin.delete(info.plural, obj['metadata']['name'], obj['metadata'].get('namespace'))
     run = sync_fabric(first.pk, 'manual')
@@ -98,7 +98,7 @@ def test_deleting_one_fabric_leaves_the_other_mirror_intact(two_fabrics):
     first.delete()
 
     assert not HedgehogFabric.objects.filter(pk=first.pk).exists()
-    assert not any(info.model.objects.filter(fabric_id=first.pk).exists() for info in MIRRORED_KINDS)
+    assert not any(info.model.objects.filter(fabric_id=first.pk).exists() for info in KINDS)
     assert fabric_row_versions(second) == untouched
     assert mirror_counts(second) == expected_counts()
     run = sync_fabric(second.pk, 'manual')
