@@ -99,7 +99,7 @@ class TestForm:
         )
         assert response.status_code == 302, response.content.decode()[:2000]
         fabric.refresh_from_db()
-        assert (fabric.kubernetes_token, fabric.description) == ('second-secret-token', 'rotated')
+        assert (unseal(fabric.kubernetes_token), fabric.description) == ('second-secret-token', 'rotated')
         actions = ObjectChange.objects.filter(changed_object_id=fabric.pk).values_list('action', flat=True)
         assert sorted(actions) == ['create', 'update']
         for url in (f'{BASE}{fabric.pk}/changelog/', '/core/changelog/'):

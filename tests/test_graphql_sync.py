@@ -38,7 +38,7 @@ class TestSyncRunGraphQL:
     def test_filter_by_outcome(self, make_user, api_client_for, run):
         failed = SyncRun.objects.create(fabric=run.fabric, trigger='scheduled', outcome='failed',
                                         started=timezone.now(), errors=[{'kind': '', 'name': '', 'message': 'gone'}])
-        client = api_client_for(make_user('gql', 'netbox_hedgehog.view_syncrun'))
+        client = api_client_for(make_user('gql', 'netbox_hedgehog.view_syncrun', 'netbox_hedgehog.view_hedgehogfabric'))
         body = query(client, '{ hedgehog_sync_run_list(filters: {outcome: {exact: "failed"}}) { id } }')
         assert body['data']['hedgehog_sync_run_list'] == [{'id': str(failed.pk)}]
         body = query(client, '{ hedgehog_sync_run_list(filters: {outcome: {exact: "success"}}) { id } }')

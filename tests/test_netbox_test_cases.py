@@ -14,6 +14,8 @@ from utilities.testing import APIViewTestCases, ViewTestCases
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric
 
+from .conftest import grant
+
 API_NAMESPACE = 'plugins-api:netbox_hedgehog'
 FABRIC_BRIEF_FIELDS = ['description', 'display', 'id', 'name', 'sync_status', 'url']
 MIRROR_BRIEF_FIELDS = ['display', 'id', 'name', 'namespace', 'url']
@@ -95,6 +97,17 @@ def _mirror_objects(model):
                              resource_version=str(n))
 
 
+class FabricViewer:
+    """
+    Mirrored objects are visible only to users who may view their fabric (docs/security.md); NetBox's test cases
+    grant permissions on the model under test alone, so the test user also gets view on every fabric.
+    """
+
+    def setUp(self):
+        super().setUp()
+        grant(self.user, 'netbox_hedgehog.view_hedgehogfabric')
+
+
 def _read_only_cases():
     """One UI and one REST test case per mirrored kind, named after its model, in this module's namespace."""
     cases = {}
@@ -102,12 +115,14 @@ def _read_only_cases():
         setup = classmethod(lambda cls: _mirror_objects(cls.model))
         name = info.model.__name__
         cases[f'{name}ViewTestCase'] = type(f'{name}ViewTestCase', (
+            FabricViewer,
             PluginViewURLs,
             ViewTestCases.GetObjectViewTestCase,
             ViewTestCases.GetObjectChangelogViewTestCase,
             ViewTestCases.ListObjectsViewTestCase,
         ), {'model': info.model, 'setUpTestData': setup, '__module__': __name__})
         cases[f'{name}APITestCase'] = type(f'{name}APITestCase', (
+            FabricViewer,
             APIViewTestCases.GetObjectViewTestCase,
             APIViewTestCases.ListObjectsViewTestCase,
         ), {'model': info.model, 'setUpTestData': setup, 'view_namespace': API_NAMESPACE,

@@ -6,6 +6,7 @@ taken apart: a scan that keeps no stack of its own finds where each item of "ite
 decoded alone, and one that still fails is replaced by an UndecodableItem, which the sync reports and skips.
 """
 
+import json
 import re
 
 import orjson
@@ -62,8 +63,18 @@ def _decode_item(text):
     try:
         return decode(text)
     except ValueError as exc:
-        nested = any(word in str(exc) for word in ('depth limit', 'recursion', 'nested too deeply'))
-        reason = 'nested too deeply to decode' if nested else 'not valid JSON'
+        problem = str(exc)
+        if any(word in problem for word in ('depth limit', 'recursion', 'nested too deeply')):
+            reason = 'nested too deeply to decode'
+        elif 'surrogate' in problem:
+            # A lone UTF-16 surrogate escape is valid JSON that orjson refuses. The standard decoder keeps it, so the
+            # sync's own value checks can name the object (its name cleaned) and skip it.
+            try:
+                return json.loads(text)
+            except (ValueError, RecursionError):  # bytes that are not UTF-8 at all
+                reason = 'not valid JSON'
+        else:
+            reason = 'not valid JSON'
         window = text[:_IDENTITY_WINDOW]
         metadata = _METADATA.search(window)
         if metadata is None:
