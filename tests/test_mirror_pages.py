@@ -10,6 +10,7 @@ from netbox_hedgehog.kinds.display import field_label
 from netbox_hedgehog.models import VPC, Agent, Connection, Switch, VPCAttachment
 from netbox_hedgehog.sync import sync_fabric
 
+from .conftest import grant
 from .mirror_fixtures import VIEW_ALL
 
 KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
@@ -168,6 +169,8 @@ def test_fabric_page_counts_every_kind_in_one_query(mirrored_fabric, viewer_user
     # An object constraint applies inside the one query; kinds the user may not view are left out.
     switch = Switch.objects.filter(fabric=mirrored_fabric).order_by('name').first()
     limited = make_user('one-switch', 'netbox_hedgehog.view_switch', constraints={'name': switch.name})
+    # Mirrored objects are visible only with view on their fabric (docs/security.md).
+    grant(limited, 'netbox_hedgehog.view_hedgehogfabric')
     assert [(row['label'], row['count']) for row in fabric_kind_counts(limited, mirrored_fabric)] == [('Switches', 1)]
 
 

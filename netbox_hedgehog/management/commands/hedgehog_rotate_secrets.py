@@ -1,19 +1,18 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from netbox_hedgehog.crypto import SecretUnreadable, unseal
+from netbox_hedgehog.management.base import NonWebCommand
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.models.fabric import SECRET_FIELDS
 
 
-class Command(BaseCommand):
+class Command(NonWebCommand):
     help = (
         "Re-encrypt every fabric's token and kubeconfig with the first key of the plugin setting secret_keys. Run it "
         'after putting a new key first; once it succeeds, the old keys can be removed. Nothing is written unless '
         'every secret could be decrypted.'
     )
-    # Only the database is needed: skip the web checks that make a management command slow to start.
-    requires_system_checks = []
 
     def handle(self, *args, **options):
         rewritten = 0
