@@ -12,6 +12,13 @@ from ..validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN, sync_interval_val
 
 __all__ = ('HedgehogFabricBulkEditForm', 'HedgehogFabricFilterForm', 'HedgehogFabricForm', 'HedgehogFabricImportForm')
 
+# What a user sets on a fabric, in the edit form and in an import alike.
+FABRIC_FIELDS = (
+    'name', 'description', 'kubernetes_server', 'kubernetes_token', 'kubernetes_ca_cert',
+    'kubernetes_skip_tls_verify', 'kubeconfig', 'kubernetes_namespace', 'sync_enabled', 'sync_interval',
+    'owner', 'comments', 'tags',
+)
+
 # Secrets are write-only: the form never renders a stored value, an empty field keeps it, and clearing it takes
 # ticking the matching "clear" box.
 SECRET_FIELDS = {
@@ -65,11 +72,7 @@ class HedgehogFabricForm(PrimaryModelForm):
 
     class Meta:
         model = HedgehogFabric
-        fields = (
-            'name', 'description', 'kubernetes_server', 'kubernetes_token', 'kubernetes_ca_cert',
-            'kubernetes_skip_tls_verify', 'kubeconfig', 'kubernetes_namespace', 'sync_enabled', 'sync_interval',
-            'owner', 'comments', 'tags',
-        )
+        fields = FABRIC_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,11 +104,7 @@ class HedgehogFabricImportForm(PrimaryModelImportForm):
 
     class Meta:
         model = HedgehogFabric
-        fields = (
-            'name', 'description', 'kubernetes_server', 'kubernetes_token', 'kubernetes_ca_cert',
-            'kubernetes_skip_tls_verify', 'kubeconfig', 'kubernetes_namespace', 'sync_enabled', 'sync_interval',
-            'owner', 'comments', 'tags',
-        )
+        fields = FABRIC_FIELDS
 
 
 class HedgehogFabricBulkEditForm(PrimaryModelBulkEditForm):
