@@ -37,6 +37,8 @@ class HedgehogConfig(PluginConfig):
         'sync_run_retention': 100,
         # Names of changed objects stored per run record.
         'sync_changed_names_cap': 200,
+        # The user NetBox's change log attributes inventory changes to; created (unable to log in) when missing.
+        'inventory_user': 'hedgehog-sync',
         # Scheduler process.
         'scheduler_thread_pool_size': 4,
         'scheduler_poll_interval': 5,
