@@ -15,6 +15,7 @@ from ..validators import (
     validate_kubernetes_server,
     validate_token,
 )
+from .deletion import purge_fabric
 from .fields import EncryptedTextField
 
 __all__ = ('HedgehogFabric',)
@@ -227,15 +228,14 @@ class HedgehogFabric(PrimaryModel):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        # The mirror can hold tens of thousands of rows; Django's cascade would visit (and change-log) each one.
+        # The mirror can hold tens of thousands of rows; Django's cascade would load each one and signal it.
         from ..inventory.orphans import release_fabric
-        from ..sync.apply import purge_mirror
 
         with transaction.atomic():
             # The fabric's NetBox inventory follows its orphan policy, as if the fabric had emptied.
             if self.inventory_objects.exists():
                 release_fabric(self)
-            purge_mirror(self)
+            purge_fabric(self)
             return super().delete(*args, **kwargs)
 
     delete.alters_data = True

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         ('dcim', '0251_fix_ltree_cascade_triggers'),
-        ('netbox_hedgehog', '0003_encrypt_fabric_secrets'),
+        ('netbox_hedgehog', '0004_sync_history'),
         ('tenancy', '0027_fix_ltree_cascade_triggers'),
     ]
 
