@@ -4,6 +4,7 @@ that a resync without change writes nothing, that it follows changes, removals a
 never overwrites what users made.
 """
 
+import re
 from collections import Counter
 
 import pytest
@@ -16,6 +17,7 @@ from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
 from netbox_hedgehog.models import InventoryObject
 from netbox_hedgehog.sync import sync_fabric
 
+from .conftest import grant
 from .inventory_fixtures import inventory_objects, run_sync
 
 # Connection spec key -> its link lists and the two ends of a link (what becomes a Cable).
@@ -76,7 +78,7 @@ def built(inventory_fabric):
     return inventory_fabric, run
 
 
-def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin):
+def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin, make_user, client_for):
     """One build (they are slow: every object goes through NetBox's signals), checked aspect by aspect."""
     check_every_switch_server_and_link(built)
     check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built)
@@ -87,6 +89,8 @@ def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_stan
     check_a_resync_without_changes_writes_nothing(built)
     check_a_change_updates_only_that_object(built, inventory_standin)
     check_owned_fields_are_set_back_and_users_additions_survive(built)
+    check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for)
+    check_the_run_page_links_the_change_log(built, make_user, client_for)
 
 
 def check_every_switch_server_and_link(built):
@@ -235,6 +239,33 @@ def check_owned_fields_are_set_back_and_users_additions_survive(built):
     assert leaf.description == 'leaf-1'
     assert leaf.comments == 'racked by Alice'
     assert set(leaf.tags.names()) == {'hedgehog', 'important'}
+
+
+def inventory_card(client, fabric):
+    page = client.get(fabric.get_absolute_url()).content.decode()
+    card = page.split('id="inventory-card"', 1)[1].split('</table>', 1)[0]
+    return {name.strip(): int(count) for name, count in re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', card)}
+
+
+def check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for):
+    fabric, _ = built
+    fabric_only = client_for(make_user('fabric-only', 'netbox_hedgehog.view_hedgehogfabric'))
+    assert inventory_card(fabric_only, fabric) == {}
+    devices_too = client_for(make_user('devices-too', 'netbox_hedgehog.view_hedgehogfabric', 'dcim.view_device'))
+    assert inventory_card(devices_too, fabric) == {'Devices': Device.objects.count()}
+    # A constrained permission counts only the objects it allows.
+    user = make_user('one-device', 'netbox_hedgehog.view_hedgehogfabric')
+    grant(user, 'dcim.view_device', constraints={'name': 'ds3000-01'})
+    assert inventory_card(client_for(user), fabric) == {'Devices': 1}
+
+
+def check_the_run_page_links_the_change_log(built, make_user, client_for):
+    fabric, run = built
+    client = client_for(make_user('run-viewer', 'netbox_hedgehog.view_hedgehogfabric', 'netbox_hedgehog.view_syncrun'))
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert f'?request_id={run.inventory_request_id}' in page
+    assert ObjectChange.objects.filter(request_id=run.inventory_request_id, user__username='hedgehog-sync').count() \
+        >= Device.objects.count()
 
 
 def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inventory_standin):

@@ -141,7 +141,10 @@ class Writer:
             ).values_list('object_id', flat=True))
         else:
             tagged = set(owned_ids)
-        ends = self._cable_ends(actual) if model._meta.label == 'dcim.Cable' else {}
+        ends, cabled = {}, {}
+        if model._meta.label == 'dcim.Cable':
+            ends = self._cable_ends(actual)
+            cabled = self._cabled_interfaces(wants)
         found = self._find_existing(model, [want for want in wants if want.source not in records])
         # Objects this fabric owns for a source it no longer has: one with the identity of a new source is the
         # same thing recreated in the cluster (a new uid), and is taken back rather than reported as a conflict.
@@ -167,6 +170,8 @@ class Writer:
                 self._update(model, object_type, want, fields, record, actual[existing], existing in tagged,
                              ends.get(existing))
             elif existing is None:
+                if cabled and self._cabled_elsewhere(want, fields, cabled, actual):
+                    continue
                 self._create(model, object_type, want, fields)
             elif want.shared:
                 self.pks[self._key(want)] = existing
@@ -178,6 +183,26 @@ class Writer:
                     'fabric did not create; it was left unchanged and the fabric object was not added',
                     want.source.kind, self._source_name(want),
                 ))
+
+    def _cabled_interfaces(self, wants):
+        """{interface pk: cable pk} of the interfaces the planned cables end on that have a cable already."""
+        from dcim.models import Interface
+
+        pks = {pk for want in wants for end in CABLE_ENDS for pk in (self.resolve(want.fields[end]) or ())}
+        return dict(Interface.objects.filter(pk__in=pks, cable__isnull=False).values_list('pk', 'cable_id'))
+
+    def _cabled_elsewhere(self, want, fields, cabled, owned_cables):
+        """Report a planned cable whose interface has a cable the fabric does not own; True when it has one."""
+        for pk in (*fields['a_terminations'], *fields['b_terminations']):
+            cable = cabled.get(pk)
+            if cable is not None and cable not in owned_cables:
+                self.errors.append(SyncError(
+                    f'a port of this link already has the cable {cable}, which this fabric did not create; it was '
+                    'left unchanged and the link was not added',
+                    want.source.kind, self._source_name(want),
+                ))
+                return True
+        return False
 
     @staticmethod
     def _cable_key(fields):
