@@ -16,6 +16,8 @@ class HedgehogConfig(PluginConfig):
     author = 'netbox-hedgehog developers'
     base_url = 'hedgehog'
     min_version = '4.7.0'
+    # The RQ queue "netbox_hedgehog.sync" that runs the syncs when sync_executor is "rq".
+    queues = ['sync']
     # Every tunable, documented in README.md ("Configuration"). Override under PLUGINS_CONFIG['netbox_hedgehog'].
     default_settings = {
         # Keys encrypting the fabrics' tokens and kubeconfigs at rest: the first encrypts, all decrypt (rotation).
@@ -37,6 +39,9 @@ class HedgehogConfig(PluginConfig):
         'sync_run_retention': 100,
         # Names of changed objects stored per run record.
         'sync_changed_names_cap': 200,
+        # Where the scheduler's due runs go: "thread" runs them in the scheduler process (scheduler_thread_pool_size
+        # threads); "rq" hands them to RQ workers on the queue netbox_hedgehog.sync. See docs/operations.md.
+        'sync_executor': 'thread',
         # Scheduler process.
         'scheduler_thread_pool_size': 4,
         'scheduler_poll_interval': 5,

@@ -13,7 +13,6 @@ import time
 from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.db import DatabaseError, close_old_connections
 
@@ -22,6 +21,7 @@ from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.sync import recover_interrupted_syncs
 
 from .engine import create_job_store_engine, refresh_django_connection
+from .executors import SyncExecutor, configured_executor
 from .heartbeat import Heartbeat
 from .jobs import parse_job_id, runs
 from .leader import LeaderLock
@@ -43,6 +43,7 @@ LEADER_CHECK_SECONDS = 1
 class SchedulerService:
     def __init__(self, settings):
         self.settings = settings
+        self.executor = SyncExecutor(configured_executor(), settings.thread_pool_size)
         self.stopping = runs.stopping
         self.leader = LeaderLock()
         self.heartbeat = Heartbeat()
@@ -57,8 +58,8 @@ class SchedulerService:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.request_stop)
         logger.info(
-            'Scheduler starting on %s (pid %s, version %s, %d sync threads)',
-            self.heartbeat.hostname, self.heartbeat.pid, __version__, self.settings.thread_pool_size,
+            'Scheduler starting on %s (pid %s, version %s, %s)',
+            self.heartbeat.hostname, self.heartbeat.pid, __version__, self.executor.describe(),
         )
         self.engine = create_job_store_engine(self.settings.thread_pool_size)
         runs.may_start = self.leader.confirm
@@ -122,7 +123,7 @@ class SchedulerService:
         self.store = FabricJobStore(self.engine, self.on_unrestorable)
         scheduler = BackgroundScheduler(
             jobstores={'default': self.store},
-            executors={'default': ThreadPoolExecutor(max_workers=self.settings.thread_pool_size)},
+            executors={'default': self.executor.apscheduler_executor()},
             job_defaults={
                 'coalesce': True,
                 'max_instances': 1,
@@ -203,6 +204,8 @@ class SchedulerService:
                 logger.warning('Could not count the jobs for the heartbeat: %s', exc)
         self.heartbeat.beat(role, job_count)
         self.next_beat = time.monotonic() + self.settings.heartbeat_interval
+        if role == SchedulerRoleChoices.LEADER:
+            self.attempt('watch the runs handed over', self.executor.watch)
 
     def on_unrestorable(self, job_ids):
         with self.unrestorable_guard:

@@ -9,7 +9,7 @@ from netbox.plugins import get_plugin_config
 from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
 from ..run_record import SyncError, summarize_errors
-from .lock import fabric_sync_lock, is_sync_running
+from .lock import SyncAlreadyRunning, fabric_sync_lock
 from .timing import phase
 
 logger = logging.getLogger('netbox_hedgehog.sync')
@@ -82,7 +82,8 @@ def recover_interrupted_syncs():
     """
     Mark runs and fabrics left "syncing" by a process that died as interrupted errors.
 
-    A fabric whose lock is still held is being synced by a live process and is left alone.
+    A fabric whose lock is still held is being synced by a live process and is left alone. The lock is held while
+    marking, so a sync starting meanwhile (on an RQ worker, say) cannot have its fresh run marked by mistake.
     Returns the number of runs marked.
     """
     marked = 0
@@ -91,18 +92,26 @@ def recover_interrupted_syncs():
         HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).values_list('pk', flat=True)
     )
     for fabric_id in stuck_fabric_ids:
-        if is_sync_running(fabric_id):
+        try:
+            with fabric_sync_lock(fabric_id):
+                marked += mark_interrupted(fabric_id, stuck)
+        except SyncAlreadyRunning:
             continue
-        now = timezone.now()
-        with transaction.atomic():
-            for run in stuck.filter(fabric_id=fabric_id):
-                run.outcome = SyncOutcomeChoices.INTERRUPTED
-                run.finished = now
-                run.duration = (now - run.started).total_seconds()
-                run.add_errors(SyncError(INTERRUPTED_MESSAGE))
-                run.save()
-                marked += 1
-            HedgehogFabric.objects.filter(pk=fabric_id, sync_status=SyncStatusChoices.SYNCING).update(
-                sync_status=SyncStatusChoices.ERROR, sync_error=INTERRUPTED_MESSAGE
-            )
+    return marked
+
+
+def mark_interrupted(fabric_id, stuck):
+    marked = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for run in stuck.filter(fabric_id=fabric_id):
+            run.outcome = SyncOutcomeChoices.INTERRUPTED
+            run.finished = now
+            run.duration = (now - run.started).total_seconds()
+            run.add_errors(SyncError(INTERRUPTED_MESSAGE))
+            run.save()
+            marked += 1
+        HedgehogFabric.objects.filter(pk=fabric_id, sync_status=SyncStatusChoices.SYNCING).update(
+            sync_status=SyncStatusChoices.ERROR, sync_error=INTERRUPTED_MESSAGE
+        )
     return marked

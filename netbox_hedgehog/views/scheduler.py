@@ -2,6 +2,7 @@ from django.shortcuts import render
 from django.views.generic import View
 from utilities.views import ContentTypePermissionRequiredMixin
 
+from scheduler_worker.executor_state import executor_state
 from scheduler_worker.joblist import fabrics_without_job, list_jobs, scheduler_state
 
 from ..models import HedgehogFabric, SyncRun
@@ -28,6 +29,7 @@ class SchedulerView(ContentTypePermissionRequiredMixin, View):
         runs_table.configure(request)
         return render(request, 'netbox_hedgehog/scheduler.html', {
             'state': state,
+            'executor': executor_state(),
             'outage': scheduler_outage(state),
             # A job of a fabric the user may not see is counted but not shown.
             'jobs': [job for job in jobs if job.fabric_id in visible],

@@ -3,6 +3,7 @@ import json
 from django.utils import timezone
 
 from netbox_hedgehog.management.base import NonWebCommand
+from scheduler_worker.executor_state import executor_state
 from scheduler_worker.joblist import fabrics_without_job, list_jobs, scheduler_state
 
 
@@ -32,12 +33,13 @@ class Command(NonWebCommand):
         state = scheduler_state()
         jobs = list_jobs()
         unscheduled = fabrics_without_job(jobs, state)
+        executor = executor_state()
         if options['json']:
-            self.stdout.write(json.dumps(self.as_dict(state, jobs, unscheduled), indent=2))
+            self.stdout.write(json.dumps(self.as_dict(state, executor, jobs, unscheduled), indent=2))
         else:
-            self.write_text(state, jobs, unscheduled)
+            self.write_text(state, executor, jobs, unscheduled)
 
-    def as_dict(self, state, jobs, unscheduled):
+    def as_dict(self, state, executor, jobs, unscheduled):
         def instance(item):
             return {
                 'hostname': item.hostname,
@@ -56,6 +58,13 @@ class Command(NonWebCommand):
                 'problem': state.problem,
                 'leader': instance(state.leader) if state.leader else None,
                 'standbys': [instance(item) for item in state.standbys],
+            },
+            'executor': {
+                'name': executor.name,
+                'queue': executor.queue or None,
+                'workers': executor.workers,
+                'waiting': executor.waiting,
+                'problem': executor.problem,
             },
             'jobs': [
                 {
@@ -80,7 +89,7 @@ class Command(NonWebCommand):
             ],
         }
 
-    def write_text(self, state, jobs, unscheduled):
+    def write_text(self, state, executor, jobs, unscheduled):
         now = timezone.now()
         if state.leader:
             leader = state.leader
@@ -94,6 +103,15 @@ class Command(NonWebCommand):
             self.stdout.write(
                 f'Standby: {standby.hostname}:{standby.pid}, last heartbeat {standby.heartbeat_age:.0f} s ago'
             )
+        if executor.workers is not None:
+            self.stdout.write(
+                f'Executor: {executor.name}, queue {executor.queue}: {executor.workers} live worker(s), '
+                f'{executor.waiting} run(s) waiting'
+            )
+        else:
+            self.stdout.write(f'Executor: {executor.name}')
+        if executor.problem:
+            self.stdout.write(f'Executor: {executor.problem}')
 
         self.stdout.write('')
         rows = [('JOB', 'FABRIC', 'INTERVAL', 'NEXT RUN', '', 'LAST RUN', 'OUTCOME', 'DURATION')]
