@@ -13,7 +13,8 @@ its own (hh_bench_sync, cloned from the template database and migrated, dropped 
 5. the peak RSS of this process;
 6. the baseline: a naive loop that writes the same listed objects one by one with the ORM's update_or_create(),
    resolving each reference with a query, into a second fabric (about ten minutes; --quick skips it);
-7. the start-up time of the plugin's commands beside `netbox help`.
+7. deleting the fabric with its mirror, run records and sync history (Django's collector would load each row);
+8. the start-up time of the plugin's commands beside `netbox help`.
 
 Each sync prints where its time went (sync/timing.py phases). Prints a table of numbers and PASS/FAIL against the
 targets; exits 1 if any target fails. The database name can be set with HEDGEHOG_BENCH_DB_NAME.
@@ -44,6 +45,7 @@ TARGET_RESYNC_BEYOND_LISTING_SECONDS = 0.2
 TARGET_ONE_PERCENT_SECONDS = 0.6
 TARGET_LIVE_AGENTS_SECONDS = 0.5
 TARGET_PEAK_RSS_MB = 150
+TARGET_DELETE_SECONDS = 1.5
 
 os.environ.update(HEDGEHOG_DB_NAME=DATABASE)
 os.environ.setdefault('NETBOX_CONFIGURATION', 'devtools.netbox_configuration')
@@ -253,7 +255,7 @@ def main(argv=None):
 
     django.setup()
     from netbox_hedgehog.kinds import KINDS
-    from netbox_hedgehog.models import Agent, HedgehogFabric
+    from netbox_hedgehog.models import Agent, HedgehogFabric, MirrorChange
 
     standin = Standin(args.sizes)
     try:
@@ -286,6 +288,11 @@ def main(argv=None):
                 name='bench-naive', kubernetes_server=standin.url, kubernetes_token=TOKEN, sync_enabled=False
             )
             naive = naive_sync(baseline_fabric, list_everything(baseline_fabric))
+
+        history = MirrorChange.objects.filter(fabric=fabric).count()
+        started = time.perf_counter()
+        fabric.delete()
+        deletion = time.perf_counter() - started
 
         print('Command start-up (seconds, this database):', flush=True)
         commands = [
@@ -325,6 +332,8 @@ def main(argv=None):
         ('  tables written', ', '.join(agents_tables) or '-', agent_table,
          verdict(agents_tables == [agent_table])),
         ('  search cache rows written', f'{agents_cached}', '0', verdict(agents_cached == 0)),
+        (f'deleting the fabric ({history} sync history rows)', f'{deletion:.2f} s',
+         f'<= {TARGET_DELETE_SECONDS} s', verdict(deletion <= TARGET_DELETE_SECONDS)),
         ('peak RSS of the syncing process', f'{rss:.0f} MB', f'<= {TARGET_PEAK_RSS_MB} MB',
          verdict(rss <= TARGET_PEAK_RSS_MB)),
     ]

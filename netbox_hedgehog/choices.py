@@ -44,6 +44,20 @@ class SyncOutcomeChoices(ChoiceSet):
     ]
 
 
+class MirrorChangeActionChoices(ChoiceSet):
+    """What a sync run did to a mirrored object."""
+
+    CREATED = 'created'
+    UPDATED = 'updated'
+    DELETED = 'deleted'
+
+    CHOICES = [
+        (CREATED, _('Created'), 'green'),
+        (UPDATED, _('Updated'), 'blue'),
+        (DELETED, _('Deleted'), 'red'),
+    ]
+
+
 class SchedulerNoticeActionChoices(ChoiceSet):
     """What a notice asks the scheduler to do: re-read the fabric, or run it now."""
 

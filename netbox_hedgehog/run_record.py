@@ -9,6 +9,8 @@ with thousands of malformed objects must not grow every run record and fabric pa
 
 from dataclasses import asdict, dataclass
 
+from .choices import MirrorChangeActionChoices
+
 __all__ = (
     'CHANGE_ACTIONS',
     'MAX_ERRORS',
@@ -21,7 +23,7 @@ __all__ = (
 )
 
 # What a run did to mirror rows, in the order pages and summaries list them.
-CHANGE_ACTIONS = ('created', 'updated', 'deleted')
+CHANGE_ACTIONS = tuple(MirrorChangeActionChoices.values())
 
 MAX_ERRORS = 100
 MAX_MESSAGE = 500

@@ -158,9 +158,15 @@ def make_fabric(db):
     return factory
 
 
-def synced_fabric_of(server, make_fabric):
-    """A fabric mirrored once from `server`, successfully."""
-    fabric = make_fabric(server)
+@pytest.fixture
+def synced_fabric(standin, make_fabric):
+    """A fabric mirrored once from the stand-in, successfully."""
+    fabric = make_fabric(standin)
     run = sync_fabric(fabric.pk, 'manual')
     assert run.outcome == 'success', run.errors
     return fabric
+
+
+def mirror_counts(fabric):
+    """{kind: rows} of the fabric's mirror."""
+    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}

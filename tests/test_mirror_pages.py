@@ -211,3 +211,14 @@ def test_deleting_a_fabric_removes_its_mirror_and_search_values(mirrored_fabric,
     assert not cached_models & {model._meta.model_name for model in mirrored_pks}
     # One change-log entry for the fabric, none per mirrored object.
     assert [c.changed_object_type.model for c in ObjectChange.objects.all()] == ['hedgehogfabric']
+
+
+def test_the_fabric_delete_page_counts_what_goes_with_it(mirrored_fabric, make_user, client_for):
+    client = client_for(make_user('remover', *VIEW_ALL, 'netbox_hedgehog.delete_hedgehogfabric'))
+    page = client.get(f'/plugins/hedgehog/fabrics/{mirrored_fabric.pk}/delete/').content.decode()
+
+    switches = Switch.objects.filter(fabric=mirrored_fabric)
+    assert re.search(rf'{switches.count()}\s+switches', page)
+    assert re.search(r'1\s+sync run\b', page)
+    # Counted, not loaded: no object is listed.
+    assert switches.first().get_absolute_url() not in page

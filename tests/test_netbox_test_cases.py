@@ -2,7 +2,8 @@
 NetBox's own generic test cases (utilities.testing) for the fabric and for every mirrored kind: the same broad
 checks of permissions, object constraints, exports, change logging and brief API output that NetBox runs on its
 own models. Mirrored kinds are read-only, so they get only the read test cases; that their write routes do not
-exist is tested in test_mirror_pages and test_mirror_api.
+exist is tested in test_mirror_pages and test_mirror_api, and their Sync history tab (in place of the Changelog
+tab) in test_sync_history.
 
 These are Django TestCases (pytest-django runs each in a transaction, like NetBox's test runner).
 Query counts of the list views are kept in netbox_hedgehog/tests/query_counts.json, where NetBox looks for an
@@ -118,7 +119,6 @@ def _read_only_cases():
             FabricViewer,
             PluginViewURLs,
             ViewTestCases.GetObjectViewTestCase,
-            ViewTestCases.GetObjectChangelogViewTestCase,
             ViewTestCases.ListObjectsViewTestCase,
         ), {'model': info.model, 'setUpTestData': setup, '__module__': __name__})
         cases[f'{name}APITestCase'] = type(f'{name}APITestCase', (

@@ -18,7 +18,7 @@ from netbox_hedgehog.models import HedgehogFabric, SyncRun
 from netbox_hedgehog.notices import request_sync_now
 
 from .scheduler_harness import jobs_by_id, wait_for
-from .sync_fixtures import TOKEN, expected_counts, fabric_objects
+from .sync_fixtures import TOKEN, expected_counts, fabric_objects, mirror_counts
 from .sync_stub import stub_description
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
@@ -41,10 +41,6 @@ def standins():
     yield start
     for server in servers:
         server.stop()
-
-
-def mirror_counts(fabric):
-    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}
 
 
 def first_finished_run(fabric):

@@ -12,7 +12,7 @@ from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, HedgehogFabric, Switch
 from netbox_hedgehog.sync import sync_fabric
 
-from .sync_fixtures import TOKEN, expected_counts, fabric_objects
+from .sync_fixtures import TOKEN, expected_counts, fabric_objects, mirror_counts
 
 
 def fabric_row_versions(fabric):
@@ -39,10 +39,6 @@ def fabric_row_versions(fabric):
                 )
                 versions[through.db_table] = dict(cursor.fetchall())
     return versions
-
-
-def mirror_counts(fabric):
-    return {info.kind: info.model.objects.filter(fabric=fabric).count() for info in KINDS}
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from ..validators import (
     validate_kubernetes_server,
     validate_token,
 )
+from .deletion import purge_fabric
 from .fields import EncryptedTextField
 
 __all__ = ('HedgehogFabric',)
@@ -186,11 +187,9 @@ class HedgehogFabric(PrimaryModel):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        # The mirror can hold tens of thousands of rows; Django's cascade would visit (and change-log) each one.
-        from ..sync.apply import purge_mirror
-
+        # The mirror can hold tens of thousands of rows; Django's cascade would load each one and signal it.
         with transaction.atomic():
-            purge_mirror(self)
+            purge_fabric(self)
             return super().delete(*args, **kwargs)
 
     delete.alters_data = True

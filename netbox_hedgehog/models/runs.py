@@ -2,11 +2,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import SyncOutcomeChoices, SyncTriggerChoices
-from ..run_record import error_count, merge_errors
+from ..choices import MirrorChangeActionChoices, SyncOutcomeChoices, SyncTriggerChoices
+from ..kinds.values import NAME_LENGTH
+from ..run_record import MAX_KIND, error_count, merge_errors
 from .querysets import FabricScopedQuerySet
 
-__all__ = ('SyncRun',)
+__all__ = ('MirrorChange', 'SyncRun')
 
 
 class SyncRun(models.Model):
@@ -69,3 +70,42 @@ class SyncRun(models.Model):
     def error_count(self):
         """Errors of the run, counting those beyond the cap that were not kept."""
         return error_count(self.errors)
+
+
+class MirrorChange(models.Model):
+    """
+    One object that one sync run created, updated or deleted: the object's sync history, which replaces NetBox's
+    change log for mirrored objects (the sync writes in bulk, so the change log never sees them).
+
+    Keyed by fabric, kind and uid rather than by a foreign key to the mirrored row, so that the history of a deleted
+    object survives it, and its name is kept for the same reason. Written only for changed rows, in bulk
+    (sync/history.py); it goes with its run when the run is pruned, and with its fabric.
+    """
+
+    run = models.ForeignKey(to=SyncRun, on_delete=models.CASCADE, related_name='object_changes')
+    # Repeated from the run, so that one index answers "the history of this object".
+    fabric = models.ForeignKey(
+        to='netbox_hedgehog.HedgehogFabric', on_delete=models.CASCADE, related_name='+', db_index=False
+    )
+    kind = models.CharField(verbose_name=_('kind'), max_length=MAX_KIND)
+    uid = models.CharField(verbose_name=_('UID'), max_length=64)
+    name = models.CharField(verbose_name=_('name'), max_length=NAME_LENGTH)
+    action = models.CharField(verbose_name=_('action'), max_length=10, choices=MirrorChangeActionChoices)
+
+    # Visible only to users who may view the fabric.
+    objects = FabricScopedQuerySet.as_manager()
+
+    class Meta:
+        # A fabric's runs never overlap (they hold its lock), so insertion order is time order.
+        ordering = ('-pk',)
+        verbose_name = _('mirror change')
+        verbose_name_plural = _('mirror changes')
+        indexes = [
+            models.Index(fields=['fabric', 'kind', 'uid'], name='netbox_hedg_change_object'),
+        ]
+
+    def __str__(self):
+        return f'{self.kind} {self.name} {self.action}'
+
+    def get_action_color(self):
+        return MirrorChangeActionChoices.colors.get(self.action)

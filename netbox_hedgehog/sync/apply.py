@@ -2,9 +2,8 @@
 Write one fabric's listed objects into the mirror tables: diff by uid, then bulk create, update and delete.
 
 Only rows that differ are written: an object whose resourceVersion is unchanged costs nothing, and relations are
-resolved with set-based SQL that touches only rows whose relation is wrong. Deletion is done here rather than by
-Django's collector, which would send signals and run queries per object; the rows that point at a deleted object
-are handled first (references nulled, many-to-many links and NetBox's tags, journal entries and bookmarks removed).
+resolved with set-based SQL that touches only rows whose relation is wrong. Rows are deleted in bulk, without
+Django's collector (models/deletion.py).
 """
 
 from collections import defaultdict
@@ -16,8 +15,9 @@ from django.db import connection, models
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from ..choices import MirrorChangeActionChoices
 from ..kinds import KINDS
-from .search_cache import forget_search_values
+from ..models.deletion import delete_mirror_rows
 
 __all__ = (
     'ExistingRow',
@@ -25,7 +25,6 @@ __all__ = (
     'KindListingRead',
     'apply_kind',
     'existing_rows',
-    'purge_mirror',
     'refresh_statistics',
     'resolve_references',
 )
@@ -77,6 +76,8 @@ class KindChanges:
     # Updated rows whose raw reference names changed: with the created rows, the only ones whose relations
     # resolve_references() must look at, unless objects of a target kind came or went.
     relinked_uids: list = field(default_factory=list)
+    # (action, uid, name) of every row the run wrote, for the objects' sync history (sync/history.py).
+    written: list = field(default_factory=list)
 
     @property
     def churn(self):
@@ -112,15 +113,16 @@ def apply_kind(fabric, kind, existing, read):
     model = kind.model
     changes = KindChanges(unchanged=len(read.unchanged_uids))
     listed = read.unchanged_uids | {row.uid for row in read.rows}
-    doomed = [
-        row
+    doomed = {
+        uid: row
         for uid, row in existing.items()
         if uid not in listed and uid not in read.kept_uids and row.name not in read.kept_names
-    ]
+    }
     if doomed:
         # Deleted before anything is created: a name can come back under a new uid in the same run.
-        delete_rows(model, [row.pk for row in doomed])
-        changes.deleted = sorted(row.name for row in doomed)
+        delete_mirror_rows(model, [row.pk for row in doomed.values()])
+        changes.deleted = sorted(row.name for row in doomed.values())
+        changes.written += [(MirrorChangeActionChoices.DELETED, uid, row.name) for uid, row in doomed.items()]
 
     to_create, to_update = [], []
     for row in read.rows:
@@ -129,12 +131,14 @@ def apply_kind(fabric, kind, existing, read):
         _insert_rows(kind, fabric, to_create)
         changes.created = sorted(row.name for row in to_create)
         changes.created_uids = [row.uid for row in to_create]
+        changes.written += [(MirrorChangeActionChoices.CREATED, row.uid, row.name) for row in to_create]
     if to_update:
         reindexed, relinked = _update_rows(kind, existing, to_update)
         changes.updated = sorted(row.name for row in to_update)
         changes.relinked_uids = [row.uid for row in relinked]
         changes.reindexed_uids = [row.uid for row in reindexed]
         changes.reindexed_pks = [existing[row.uid].pk for row in reindexed]
+        changes.written += [(MirrorChangeActionChoices.UPDATED, row.uid, row.name) for row in to_update]
     return changes
 
 
@@ -216,45 +220,6 @@ def _write_columns(model, fields, staged, now):
                 'WHERE mirror.id = staged.id',
                 [now, orjson.dumps(staged[start:start + BATCH_SIZE]).decode()],
             )
-
-
-def delete_rows(model, pks):
-    """Delete mirror rows by primary key without Django's per-object collector and signals."""
-    stubs = [model(pk=pk) for pk in pks]
-    forget_search_values(model, pks)
-    # NetBox's generic relations: tags, journal entries, bookmarks, subscriptions.
-    for private_field in model._meta.private_fields:
-        if hasattr(private_field, 'bulk_related_objects'):
-            private_field.bulk_related_objects(stubs).delete()
-    with connection.cursor() as cursor:
-        for m2m in model._meta.many_to_many:
-            through = m2m.remote_field.through
-            if through._meta.auto_created:
-                cursor.execute(
-                    f'DELETE FROM {_quote(through._meta.db_table)} WHERE {_quote(m2m.m2m_column_name())} = ANY(%s)',
-                    [pks],
-                )
-        for relation in model._meta.related_objects:
-            if relation.many_to_many:
-                through = relation.through
-                column = relation.field.m2m_reverse_name()
-                cursor.execute(f'DELETE FROM {_quote(through._meta.db_table)} WHERE {_quote(column)} = ANY(%s)', [pks])
-            elif relation.on_delete is models.SET_NULL:
-                relation.related_model.objects.filter(**{f'{relation.field.name}__in': pks}).update(
-                    **{relation.field.name: None}
-                )
-        cursor.execute(f'DELETE FROM {_quote(model._meta.db_table)} WHERE id = ANY(%s)', [pks])
-
-
-def purge_mirror(fabric):
-    """
-    Delete every mirror row of a fabric in bulk. Deleting a fabric should call this first: Django's cascade would
-    otherwise visit each of its (possibly tens of thousands of) mirrored objects one by one.
-    """
-    for kind in reversed(KINDS):
-        pks = list(kind.model.objects.filter(fabric=fabric).values_list('pk', flat=True))
-        if pks:
-            delete_rows(kind.model, pks)
 
 
 def refresh_statistics(models):

@@ -23,6 +23,7 @@ from .apply import (
     refresh_statistics,
     resolve_references,
 )
+from .history import record_changes
 from .listing import list_kinds
 from .resources import MalformedObject, read_identity, read_object
 from .search_cache import refresh_search_cache
@@ -97,8 +98,8 @@ def _listing_errors(listings, cluster_error):
     return errors
 
 
-def _apply(fabric, listed, errors):
-    """Apply every listed kind in one transaction; return {kind: KindChanges}."""
+def _apply(fabric, run, listed, errors):
+    """Apply every listed kind in one transaction, with the run's record of what changed; return {kind: KindChanges}."""
     # Only this run writes the fabric's mirror (it holds the fabric's lock), so what it reads here stays true.
     prepared = []
     with phase('diff'):
@@ -121,6 +122,8 @@ def _apply(fabric, listed, errors):
         with phase('search cache'):
             for info, *_ in prepared:
                 refresh_search_cache(fabric, info.model, changes_by_kind[info.kind])
+        with phase('history'):
+            record_changes(fabric, run, changes_by_kind)
     return changes_by_kind
 
 
@@ -146,7 +149,7 @@ def mirror_fabric(fabric, run):
         run.outcome = SyncOutcomeChoices.FAILED
         return
 
-    changes_by_kind = _apply(fabric, listed, errors)
+    changes_by_kind = _apply(fabric, run, listed, errors)
     run.counts = {kind: changes.counts() for kind, changes in changes_by_kind.items()}
     run.changes = _capped_changes(changes_by_kind, get_plugin_config('netbox_hedgehog', 'sync_changed_names_cap'))
     # Any error makes the run partial (see runner.finish_run): some kinds or objects kept their previous mirror.

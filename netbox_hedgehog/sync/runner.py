@@ -8,6 +8,7 @@ from netbox.plugins import get_plugin_config
 
 from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
+from ..models.deletion import delete_sync_runs
 from ..run_record import SyncError, summarize_errors
 from .lock import SyncAlreadyRunning, fabric_sync_lock
 from .timing import phase
@@ -73,9 +74,9 @@ def finish_run(fabric, run):
 
 
 def prune_runs(fabric):
+    """Keep the fabric's newest sync_run_retention runs; the object changes older runs recorded go with them."""
     keep = get_plugin_config('netbox_hedgehog', 'sync_run_retention')
-    stale = SyncRun.objects.filter(fabric=fabric).order_by('-started', '-pk').values_list('pk', flat=True)[keep:]
-    SyncRun.objects.filter(pk__in=list(stale)).delete()
+    delete_sync_runs(SyncRun.objects.filter(fabric=fabric).order_by('-started', '-pk')[keep:])
 
 
 def recover_interrupted_syncs():

@@ -8,21 +8,15 @@ mirror no longer holds, nor misses one it does.
 from core.models import ObjectType
 from django.db import connection
 from django.utils import timezone
-from extras.models import CachedValue, CustomField
+from extras.models import CustomField
 from netbox.search import get_indexer
 from netbox.search.backends import search_backend
 
-__all__ = ('forget_search_values', 'refresh_search_cache')
+from ..models.deletion import forget_search_values
+
+__all__ = ('refresh_search_cache',)
 
 BATCH_SIZE = 2000
-
-
-def forget_search_values(model, pks):
-    if pks:
-        object_type = ObjectType.objects.get_for_model(model)
-        values = CachedValue.objects.filter(object_type=object_type, object_id__in=pks)
-        # One DELETE statement, as NetBox's own search backend does, instead of the collector's select-then-delete.
-        values._raw_delete(values.db)
 
 
 def refresh_search_cache(fabric, model, changes):

@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 from netbox.tables import NetBoxTable, columns
 
 from ..formatting import humanize_duration, shorten, summarize_changes
-from ..models import SyncRun
+from ..models import MirrorChange, SyncRun
 from ..run_record import SyncError, error_count
 
-__all__ = ('SyncRunTable',)
+__all__ = ('MirrorChangeTable', 'SyncRunTable')
 
 
 class SyncRunTable(NetBoxTable):
@@ -48,3 +48,28 @@ class SyncRunTable(NetBoxTable):
 
     def value_changes(self, value):
         return summarize_changes(value)
+
+
+class MirrorChangeTable(NetBoxTable):
+    """A mirrored object's sync history: each run that created, updated or deleted it."""
+
+    run = tables.Column(verbose_name=_('Run'), linkify=True)
+    started = columns.DateTimeColumn(verbose_name=_('Time'), accessor='run__started')
+    action = columns.ChoiceFieldColumn(verbose_name=_('Action'))
+    trigger = columns.ChoiceFieldColumn(
+        verbose_name=_('Trigger'), accessor='run__trigger', color=lambda change: change.run.get_trigger_color()
+    )
+    outcome = columns.ChoiceFieldColumn(
+        verbose_name=_('Outcome'), accessor='run__outcome', color=lambda change: change.run.get_outcome_color()
+    )
+    # The name the object had then: the history of a deleted object outlives its row.
+    name = tables.Column(verbose_name=_('Name'))
+    actions = columns.ActionsColumn(actions=())
+
+    class Meta(NetBoxTable.Meta):
+        model = MirrorChange
+        fields = ('pk', 'run', 'started', 'action', 'trigger', 'outcome', 'name')
+        default_columns = ('run', 'started', 'action', 'trigger', 'outcome')
+
+    def render_run(self, value):
+        return f'#{value.pk}'

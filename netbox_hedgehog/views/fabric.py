@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from netbox.models.deletion import CountOnly
 from netbox.views import generic
 from netbox.views.generic.base import BaseObjectView
 from utilities.views import GetReturnURLMixin, register_model_view
 
 from .. import filtersets, forms, tables
 from ..models import HedgehogFabric, SyncRun
+from ..models.deletion import fabric_contents
 from ..permissions import may_act_on_fabric
 from ..scheduler_status import next_run
 from ..sync_requests import CannotSync, queue_sync
@@ -118,6 +120,11 @@ class HedgehogFabricEditView(generic.ObjectEditView):
 @register_model_view(HedgehogFabric, 'delete')
 class HedgehogFabricDeleteView(generic.ObjectDeleteView):
     queryset = HedgehogFabric.objects.all()
+
+    def _get_dependent_objects(self, obj):
+        # What the confirmation page lists: counted per model, as NetBox does for jobs, rather than every mirrored
+        # object and run record loaded by Django's collector (a fabric can hold tens of thousands).
+        return {model: CountOnly(count) for model, count in fabric_contents(obj).items()}
 
 
 @register_model_view(HedgehogFabric, 'bulk_import', path='import', detail=False)

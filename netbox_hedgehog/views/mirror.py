@@ -8,15 +8,18 @@ from django.db.models import Count, Value
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from netbox.object_actions import BulkExport
+from netbox.registry import registry
 from netbox.views import generic
-from utilities.views import register_model_view
+from utilities.views import ViewTab, register_model_view
 
 from .. import filtersets, forms, tables
 from ..kinds import KINDS, MENU_ORDER
 from ..kinds.display import as_yaml, field_html, field_label
+from ..models import MirrorChange, SyncRun
 
-__all__ = ('MirroredObjectListView', 'MirroredObjectView', 'fabric_kind_counts')
+__all__ = ('MirroredObjectListView', 'MirroredObjectSyncHistoryView', 'MirroredObjectView', 'fabric_kind_counts')
 
 # Related objects listed on a detail page before it points to the full list.
 RELATED_LIMIT = 25
@@ -96,6 +99,45 @@ class MirroredObjectView(generic.ObjectView):
         }
 
 
+def sync_history(user, kind, instance):
+    """The changes to a mirrored object (matched by uid) made by the runs the user may view, newest first."""
+    return MirrorChange.objects.filter(
+        fabric=instance.fabric_id,
+        kind=kind.kind,
+        uid=instance.uid,
+        run__in=SyncRun.objects.restrict(user, 'view'),
+    ).select_related('run')
+
+
+class MirroredObjectSyncHistoryView(generic.ObjectChildrenView):
+    """
+    The Sync history tab, in place of NetBox's Changelog tab: the sync writes mirrored objects in bulk, so the change
+    log never sees them, and the runs are what changed them.
+    """
+
+    child_model = MirrorChange
+    table = tables.MirrorChangeTable
+    actions = ()
+    tab = ViewTab(label=_('Sync history'), permission='netbox_hedgehog.view_syncrun', weight=10000)
+    # Besides view on the object: the tab lists runs.
+    additional_permissions = ['netbox_hedgehog.view_syncrun']
+    kind = None
+
+    def get_children(self, request, parent):
+        return sync_history(request.user, self.kind, parent)
+
+    def get_extra_context(self, request, instance):
+        # The page around the tab: the mirrored object's own header and breadcrumbs.
+        return {'base_template': MirroredObjectView.template_name, 'list_url': list_url(self.kind.model_name)}
+
+
+def replace_changelog_tab(model, history_view):
+    """Register the Sync history tab of a mirrored model, and drop the Changelog tab NetBox gives every model."""
+    views = registry['views'][model._meta.app_label][model._meta.model_name]
+    views[:] = [view for view in views if view['name'] != 'changelog']
+    register_model_view(model, 'sync_history', path='sync-history')(history_view)
+
+
 def register_views(kind):
     list_view = type(f'{kind.model_name}ListView', (MirroredObjectListView,), {
         '__module__': __name__,
@@ -109,9 +151,15 @@ def register_views(kind):
         'queryset': kind.queryset(),
         'kind': kind,
     })
+    history_view = type(f'{kind.model_name}SyncHistoryView', (MirroredObjectSyncHistoryView,), {
+        '__module__': __name__,
+        'queryset': kind.queryset(),
+        'kind': kind,
+    })
     register_model_view(kind.model, 'list', path='', detail=False)(list_view)
     register_model_view(kind.model)(detail_view)
-    return list_view, detail_view
+    replace_changelog_tab(kind.model, history_view)
+    return list_view, detail_view, history_view
 
 
 for _kind in KINDS:

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncTriggerChoices
 from netbox_hedgehog.management.base import NonWebCommand
 from netbox_hedgehog.models import HedgehogFabric
-from netbox_hedgehog.run_record import SyncError
+from netbox_hedgehog.run_record import CHANGE_ACTIONS, SyncError
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
 
 # Exit codes, so that scripts can tell a partial sync from a failed one.
@@ -16,7 +16,7 @@ EXIT_CODES = {
     SyncOutcomeChoices.PARTIAL: 2,
 }
 EXIT_ALREADY_RUNNING = 3
-COUNT_COLUMNS = ('created', 'updated', 'deleted', 'unchanged')
+COUNT_COLUMNS = (*CHANGE_ACTIONS, 'unchanged')
 
 
 def run_summary(run):
