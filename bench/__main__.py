@@ -1,5 +1,5 @@
-"""`make bench` / `python -m bench [sync|listing|scheduler ...]`: run the benchmarks, each printing its numbers and its
-PASS/FAIL against the targets. Exits non-zero if any benchmark misses a target."""
+"""`make bench` / `python -m bench [sync|listing|scheduler|scale ...]`: run the benchmarks, each printing its numbers
+and its PASS/FAIL against the targets. Exits non-zero if any benchmark misses a target."""
 
 import subprocess
 import sys
@@ -9,6 +9,7 @@ BENCHMARKS = {
     'inventory': 'bench.inventory_bench',
     'listing': 'bench.listing_bench',
     'scheduler': 'bench.scheduler_bench',
+    'scale': 'bench.scale_bench',
 }
 
 

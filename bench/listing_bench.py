@@ -60,7 +60,7 @@ def list_as_before(settings, page_size):
     """The previous client path: the generated (pydantic-validated) method, the body read whole, json.loads."""
     from kubernetes import client as k8s
 
-    from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+    from netbox_hedgehog.kinds import KINDS
 
     configuration = k8s.Configuration()
     configuration.host = settings.server
@@ -70,7 +70,7 @@ def list_as_before(settings, page_size):
     total = 0
     with k8s.ApiClient(configuration) as api_client:
         api = k8s.CustomObjectsApi(api_client)
-        for info in MIRRORED_KINDS:
+        for info in KINDS:
             token = None
             while True:
                 response = api.list_namespaced_custom_object(
@@ -88,13 +88,13 @@ def list_as_before(settings, page_size):
 
 def fetch_raw_pages(url, page_size):
     """Every page's bytes over one keep-alive connection, decoding none of them."""
-    from netbox_hedgehog.kube.kinds import MIRRORED_KINDS
+    from netbox_hedgehog.kinds import KINDS
 
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     pages = []
     try:
-        for info in MIRRORED_KINDS:
+        for info in KINDS:
             token = None
             while True:
                 query = f'limit={page_size}' + (f'&continue={quote(token)}' if token else '')

@@ -6,6 +6,7 @@ stand-in and fabrics on it (sync_fixtures), a fabric synced from it (mirror_fixt
 (scheduler_harness), RQ workers (rq_harness).
 """
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -51,6 +52,13 @@ def grant(user, *names, constraints=None):
                                                      constraints=constraints)
         permission.users.add(user)
         permission.object_types.add(object_type)
+
+
+def graphql(client, text):
+    """POST a GraphQL query with a REST client (api_client_for) and return the decoded answer."""
+    response = client.post('/graphql/', json.dumps({'query': text}), content_type='application/json')
+    assert response.status_code == 200, response.content
+    return response.json()
 
 
 @pytest.fixture

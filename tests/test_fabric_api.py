@@ -7,6 +7,7 @@ from netbox_hedgehog.crypto import unseal
 from netbox_hedgehog.models import HedgehogFabric
 
 from .certs import ca_certificate_pem
+from .conftest import graphql
 from .test_fabric_model import KUBECONFIG
 
 TOKEN = 'tok-7f3a-never-show-this'
@@ -213,14 +214,9 @@ class TestPermissions:
 
 @pytest.mark.django_db
 class TestGraphQL:
-    def query(self, client, text):
-        response = client.post('/graphql/', json.dumps({'query': text}), content_type='application/json')
-        assert response.status_code == 200, response.content
-        return response.json()
-
     def test_fabric_fields_without_secrets(self, make_user, api_client_for, stored):
         client = api_client_for(make_user('gql', 'netbox_hedgehog.view_hedgehogfabric'))
-        body = self.query(
+        body = graphql(
             client,
             '{ hedgehog_fabric_list { name sync_interval sync_status kubernetes_token_set kubeconfig_set } }',
         )
@@ -231,7 +227,7 @@ class TestGraphQL:
 
     def test_token_is_not_queryable(self, make_user, api_client_for, stored):
         client = api_client_for(make_user('gql', 'netbox_hedgehog.view_hedgehogfabric'))
-        body = self.query(client, '{ hedgehog_fabric_list { name kubernetes_token } }')
+        body = graphql(client, '{ hedgehog_fabric_list { name kubernetes_token } }')
         assert 'errors' in body
         assert TOKEN not in json.dumps(body)
 

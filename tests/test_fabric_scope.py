@@ -3,12 +3,13 @@ Sync runs and mirrored objects are visible only to users who may view their fabr
 included), GraphQL (each type's fabric included), global search, and the fabric's two POST actions.
 """
 
-import json
 
 import pytest
 from django.urls import reverse
 
 from netbox_hedgehog.models import HedgehogFabric, Switch, SyncRun
+
+from .conftest import graphql
 
 SWITCH = 'ds3000-01'
 # View on runs and switches, none on fabrics.
@@ -48,12 +49,6 @@ def _constrained(make_user, username, constraints):
 SEES = {'no-fabric': False, 'fabric': True, 'other-fabric': False, 'this-fabric': True}
 
 
-def graphql(user, text, api_client_for):
-    response = api_client_for(user).post('/graphql/', json.dumps({'query': text}), content_type='application/json')
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 @pytest.mark.parametrize('who', SEES)
 def test_list_and_detail_pages(who, users, switch, run, client_for):
     client = client_for(users[who])
@@ -83,8 +78,9 @@ def test_rest(who, users, switch, run, api_client_for):
 
 @pytest.mark.parametrize('who', SEES)
 def test_graphql(who, users, switch, run, api_client_for):
-    body = graphql(users[who], '{ hedgehog_switch_list { name fabric { name } } '
-                               'hedgehog_sync_run_list { id fabric { name } } }', api_client_for)
+    client = api_client_for(users[who])
+    body = graphql(client, '{ hedgehog_switch_list { name fabric { name } } '
+                           'hedgehog_sync_run_list { id fabric { name } } }')
     switches = body['data']['hedgehog_switch_list']
     runs = body['data']['hedgehog_sync_run_list']
     if SEES[who]:
@@ -92,8 +88,7 @@ def test_graphql(who, users, switch, run, api_client_for):
         assert {'id': str(run.pk), 'fabric': {'name': switch.fabric.name}} in runs
     else:
         assert switches == [] and runs == []
-    single = graphql(users[who], f'{{ hedgehog_switch(id: {switch.pk}) {{ name fabric {{ name }} }} }}',
-                     api_client_for)
+    single = graphql(client, f'{{ hedgehog_switch(id: {switch.pk}) {{ name fabric {{ name }} }} }}')
     assert (single.get('data') or {}).get('hedgehog_switch') == (
         {'name': SWITCH, 'fabric': {'name': switch.fabric.name}} if SEES[who] else None
     )

@@ -5,13 +5,13 @@ from django.utils import timezone
 
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
 
+from .conftest import graphql
+
 TOKEN = 'tok-gql-20aa-never-show-this'
 
 
 def query(client, text):
-    response = client.post('/graphql/', json.dumps({'query': text}), content_type='application/json')
-    assert response.status_code == 200, response.content
-    body = response.json()
+    body = graphql(client, text)
     assert TOKEN not in json.dumps(body)
     return body
 

@@ -1,13 +1,12 @@
 """Read-only REST API and GraphQL of every mirrored kind, on a fabric synced from the Kubernetes API stand-in."""
 
-import json
 
 import pytest
-from django.urls import reverse
 
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import VPC, Connection, HedgehogFabric, Switch, VPCPeering
 
+from .conftest import graphql
 from .mirror_fixtures import VIEW_ALL
 
 KIND_PARAMS = [pytest.param(kind, id=kind.model_name) for kind in KINDS]
@@ -130,8 +129,7 @@ def test_graphql_object_and_list(kind, mirrored_fabric, viewer_user, api_client_
       one: hedgehog_{kind.name}(id: {obj.pk}) {{ id name uid fabric {{ id name }} spec }}
       many: hedgehog_{kind.name}_list(filters: {{fabric_id: {{exact: {mirrored_fabric.pk}}}}}) {{ id name }}
     }}'''
-    response = client.post(reverse('graphql'), data=json.dumps({'query': query}), content_type='application/json')
-    body = response.json()
+    body = graphql(client, query)
     assert 'errors' not in body, body
     assert body['data']['one']['name'] == obj.name and body['data']['one']['fabric']['id'] == str(mirrored_fabric.pk)
     assert body['data']['one']['spec'] == obj.spec
@@ -142,8 +140,7 @@ def test_graphql_reverse_relations(mirrored_fabric, viewer_user, api_client_for)
     leaf = Switch.objects.get(fabric=mirrored_fabric, name='ds3000-01')
     query = f'{{ hedgehog_switch(id: {leaf.pk}) {{ connections {{ name }} agent {{ ready }} profile {{ name }} }} }}'
     client = api_client_for(viewer_user)
-    response = client.post(reverse('graphql'), data=json.dumps({'query': query}), content_type='application/json')
-    body = response.json()
+    body = graphql(client, query)
     assert 'errors' not in body, body
     switch = body['data']['hedgehog_switch']
     assert {c['name'] for c in switch['connections']} == set(leaf.connections.values_list('name', flat=True))

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import orjson
 from django.db import connection, models
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -72,6 +73,9 @@ class KindChanges:
     created_uids: list = field(default_factory=list)
     reindexed_uids: list = field(default_factory=list)
     reindexed_pks: list = field(default_factory=list)
+    # Updated rows whose raw reference names changed: with the created rows, the only ones whose relations
+    # resolve_references() must look at, unless objects of a target kind came or went.
+    relinked_uids: list = field(default_factory=list)
     # (action, uid, name) of every row the run wrote, for the objects' sync history (sync/history.py).
     written: list = field(default_factory=list)
 
@@ -129,8 +133,9 @@ def apply_kind(fabric, kind, existing, read):
         changes.created_uids = [row.uid for row in to_create]
         changes.written += [(MirrorChangeActionChoices.CREATED, row.uid, row.name) for row in to_create]
     if to_update:
-        reindexed = _update_rows(kind, existing, to_update)
+        reindexed, relinked = _update_rows(kind, existing, to_update)
         changes.updated = sorted(row.name for row in to_update)
+        changes.relinked_uids = [row.uid for row in relinked]
         changes.reindexed_uids = [row.uid for row in reindexed]
         changes.reindexed_pks = [existing[row.uid].pk for row in reindexed]
         changes.written += [(MirrorChangeActionChoices.UPDATED, row.uid, row.name) for row in to_update]
@@ -155,7 +160,7 @@ def _insert_rows(kind, fabric, rows):
             copy.write_row((
                 fabric.pk, now, now, Jsonb({}),
                 *(
-                    Jsonb(values.get(f.name, defaults[f.name])) if f.name in json_fields
+                    Jsonb(values.get(f.name, defaults[f.name]), orjson.dumps) if f.name in json_fields
                     else values.get(f.name, defaults[f.name])
                     for f in fields
                 ),
@@ -165,31 +170,56 @@ def _insert_rows(kind, fabric, rows):
 def _update_rows(kind, existing, rows):
     """
     Write only the columns of each row that differ from what the mirror holds (a live agent's heartbeat rewrites its
-    status columns, not its whole row), and return the rows whose search-indexed values changed.
+    status columns, not its whole row). Return (rows whose search-indexed values changed, rows whose raw references
+    changed).
     """
     model = kind.model
-    columns = [name for name in _updated_fields(kind) if name != 'last_updated']
+    fields = [model._meta.get_field(name) for name in _updated_fields(kind) if name != 'last_updated']
     pks = [existing[row.uid].pk for row in rows]
     stored = {}
     for start in range(0, len(pks), READ_BATCH_SIZE):
-        batch = model.objects.filter(pk__in=pks[start:start + READ_BATCH_SIZE]).values_list('pk', *columns)
+        batch = model.objects.filter(pk__in=pks[start:start + READ_BATCH_SIZE]).values_list(
+            'pk', *(f.name for f in fields)
+        )
         stored.update((pk, values) for pk, *values in batch)
     indexed = {'name', *kind.search_fields}
+    raw_references = set(kind.references.values())
     by_columns = defaultdict(list)
-    reindexed = []
-    now = timezone.now()
+    reindexed, relinked = [], []
     for row in rows:
         pk = existing[row.uid].pk
         changed = tuple(
-            name for name, old in zip(columns, stored[pk], strict=True)
-            if name in row.values and row.values[name] != old
+            f for f, old in zip(fields, stored[pk], strict=True)
+            if f.name in row.values and row.values[f.name] != old
         )
-        by_columns[changed].append(model(pk=pk, last_updated=now, **{name: row.values[name] for name in changed}))
-        if indexed.intersection(changed):
+        by_columns[changed].append({'id': pk, **{f.column: row.values[f.name] for f in changed}})
+        names = {f.name for f in changed}
+        if indexed & names:
             reindexed.append(row)
-    for changed, objects in by_columns.items():
-        model.objects.bulk_update(objects, [*changed, 'last_updated'], batch_size=BATCH_SIZE)
-    return reindexed
+        if raw_references & names:
+            relinked.append(row)
+    now = timezone.now()
+    for changed, staged in by_columns.items():
+        _write_columns(model, changed, staged, now)
+    return reindexed, relinked
+
+
+def _write_columns(model, fields, staged, now):
+    """
+    Set `fields` of many rows in one statement: the new values travel as one JSON array of {column: value}, which
+    PostgreSQL reads back into rows of the table's own type, so every value gets its column's type. Django's
+    bulk_update would build a CASE expression per column and batch, which costs more to build than to run.
+    """
+    table = _quote(model._meta.db_table)
+    assignments = ', '.join(f'{_quote(f.column)} = staged.{_quote(f.column)}' for f in fields)
+    for start in range(0, len(staged), BATCH_SIZE):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE {table} AS mirror SET {assignments}{", " if assignments else ""}'
+                f'{_quote("last_updated")} = %s FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS staged '
+                'WHERE mirror.id = staged.id',
+                [now, orjson.dumps(staged[start:start + BATCH_SIZE]).decode()],
+            )
 
 
 def refresh_statistics(models):
@@ -209,12 +239,18 @@ def _quote(name):
     return connection.ops.quote_name(name)
 
 
-def _resolve_foreign_key(cursor, fabric_id, model, field_name, raw_name):
+def _scope_sql(uids):
+    """The SQL condition and parameters that limit a resolution to the rows of some uids (None: every row)."""
+    return ('', []) if uids is None else ('AND source.uid = ANY(%s)', [list(uids)])
+
+
+def _resolve_foreign_key(cursor, fabric_id, model, field_name, raw_name, uids):
     relation = model._meta.get_field(field_name)
     source = _quote(model._meta.db_table)
     target = _quote(relation.related_model._meta.db_table)
     column = _quote(relation.column)
     raw = _quote(model._meta.get_field(raw_name).column)
+    condition, parameters = _scope_sql(uids)
     cursor.execute(
         f"""
         UPDATE {source} AS mirror SET {column} = resolved.target_id
@@ -225,15 +261,15 @@ def _resolve_foreign_key(cursor, fabric_id, model, field_name, raw_name):
                 ON target.fabric_id = source.fabric_id
                 AND target.namespace = source.namespace
                 AND target.name = source.{raw}
-            WHERE source.fabric_id = %s
+            WHERE source.fabric_id = %s {condition}
         ) AS resolved
         WHERE mirror.id = resolved.source_id AND mirror.{column} IS DISTINCT FROM resolved.target_id
         """,
-        [fabric_id],
+        [fabric_id, *parameters],
     )
 
 
-def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
+def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name, uids):
     relation = model._meta.get_field(field_name)
     through = _quote(relation.remote_field.through._meta.db_table)
     source_column = _quote(relation.m2m_column_name())
@@ -241,6 +277,7 @@ def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
     source = _quote(model._meta.db_table)
     target = _quote(relation.related_model._meta.db_table)
     raw = _quote(model._meta.get_field(raw_name).column)
+    condition, parameters = _scope_sql(uids)
     wanted = f"""
         WITH wanted AS (
             SELECT DISTINCT source.id AS source_id, target.id AS target_id
@@ -250,20 +287,20 @@ def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
                 ON target.fabric_id = source.fabric_id
                 AND target.namespace = source.namespace
                 AND target.name = reference.name
-            WHERE source.fabric_id = %s
+            WHERE source.fabric_id = %s {condition}
         )
     """
     cursor.execute(
         f"""
         {wanted}
         DELETE FROM {through} AS link USING {source} AS source
-        WHERE link.{source_column} = source.id AND source.fabric_id = %s
+        WHERE link.{source_column} = source.id AND source.fabric_id = %s {condition}
             AND NOT EXISTS (
                 SELECT 1 FROM wanted
                 WHERE wanted.source_id = link.{source_column} AND wanted.target_id = link.{target_column}
             )
         """,
-        [fabric_id, fabric_id],
+        [fabric_id, *parameters, fabric_id, *parameters],
     )
     cursor.execute(
         f"""
@@ -275,27 +312,29 @@ def _resolve_many_to_many(cursor, fabric_id, model, field_name, raw_name):
             WHERE link.{source_column} = wanted.source_id AND link.{target_column} = wanted.target_id
         )
         """,
-        [fabric_id],
+        [fabric_id, *parameters],
     )
 
 
-def _may_be_stale(kind, relation, changes_by_kind):
+def _stale_rows(kind, relation, changes_by_kind):
     """
-    Whether a relation can have gone wrong in this run: its rows were created or updated (raw names may differ), or
-    objects of its target kind were created or deleted (a name now resolves differently). An updated target keeps
-    its name, which Kubernetes never changes.
+    The uids of the rows of a relation that can have gone wrong in this run: the rows created, or whose raw names
+    changed; None (every row) when objects of its target kind were created or deleted, since a name may now resolve
+    differently. An updated target keeps its name, which Kubernetes never changes.
     """
     if changes_by_kind is None:
-        return True
+        return None
     own = changes_by_kind.get(kind.kind)
     target = changes_by_kind.get(relation.related_model.__name__)
-    return bool((own and (own.created or own.updated)) or (target and (target.created or target.deleted)))
+    if target and (target.created or target.deleted):
+        return None
+    return (own.created_uids + own.relinked_uids) if own else []
 
 
 def resolve_references(fabric, changes_by_kind=None):
     """
     Point every relation of the fabric's mirror rows at the object its raw name refers to, or at nothing. Given the
-    run's {kind: KindChanges}, only relations the run may have made stale are resolved: a run that changed nothing
+    run's {kind: KindChanges}, only the rows the run may have made stale are resolved: a run that changed nothing
     resolves none.
     """
     with connection.cursor() as cursor:
@@ -303,9 +342,10 @@ def resolve_references(fabric, changes_by_kind=None):
             model = kind.model
             for field_name, raw_name in kind.references.items():
                 relation = model._meta.get_field(field_name)
-                if not _may_be_stale(kind, relation, changes_by_kind):
+                uids = _stale_rows(kind, relation, changes_by_kind)
+                if uids is not None and not uids:
                     continue
                 if relation.many_to_many:
-                    _resolve_many_to_many(cursor, fabric.pk, model, field_name, raw_name)
+                    _resolve_many_to_many(cursor, fabric.pk, model, field_name, raw_name, uids)
                 else:
-                    _resolve_foreign_key(cursor, fabric.pk, model, field_name, raw_name)
+                    _resolve_foreign_key(cursor, fabric.pk, model, field_name, raw_name, uids)

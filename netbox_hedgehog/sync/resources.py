@@ -9,6 +9,8 @@ failing the database write of a whole run.
 import json
 from dataclasses import dataclass
 
+import orjson
+
 from ..kinds.promoters import ObjectMeta
 from ..kinds.values import MISSING, NAME_LENGTH, MalformedObject, integer, string_map, text, timestamp
 from ..run_record import clean_text
@@ -31,9 +33,18 @@ class ListedObject:
 
 def read_identity(item):
     """(uid, name, resourceVersion) of a listed object: all a sync needs to know about an unchanged one."""
+    metadata = item.get('metadata') if isinstance(item, dict) else None
+    if isinstance(metadata, dict):
+        # Every well-formed object takes this path; the checks below only name what is wrong with the others.
+        uid, name, resource_version = metadata.get('uid'), metadata.get('name'), metadata.get('resourceVersion')
+        if (
+            type(uid) is str and 0 < len(uid) <= 64
+            and type(name) is str and 0 < len(name) <= NAME_LENGTH
+            and type(resource_version) is str and 0 < len(resource_version) <= 64
+        ):
+            return uid, name, resource_version
     if not isinstance(item, dict):
         raise MalformedObject(f'the object is a {type(item).__name__}, not an object')
-    metadata = item.get('metadata')
     if not isinstance(metadata, dict):
         raise MalformedObject('metadata is missing')
     identity = (
@@ -70,17 +81,27 @@ def _nesting_depth(value, limit):
 
 def check_storable(*documents):
     """Refuse what PostgreSQL cannot store or NetBox cannot show: runaway nesting, NUL, lone surrogates."""
-    # Depth first, without recursion: json.dumps() itself would raise RecursionError on what json.loads() took.
-    if _nesting_depth(documents, MAX_DEPTH + 1) > MAX_DEPTH + 1:
-        raise MalformedObject(f'it nests lists and objects more than {MAX_DEPTH} levels deep')
-    encoded = json.dumps(documents, ensure_ascii=False)
-    if '\\u0000' in encoded:
-        raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
     try:
-        encoded.encode('utf-8')
-    except UnicodeEncodeError as exc:
-        bad = clean_text(exc.object[max(exc.start - 20, 0):exc.end + 20], 60)
-        raise MalformedObject(f'it holds text that is not valid Unicode, which PostgreSQL cannot store ("{bad}")')
+        encoded = orjson.dumps(documents)
+    except orjson.JSONEncodeError:
+        # Too deep for orjson, or text that is no Unicode: the slower checks below say which, and where.
+        encoded = None
+    # A document cannot nest deeper than it has lists and objects, so only the few that have many are walked.
+    if encoded is None or encoded.count(b'{') + encoded.count(b'[') > MAX_DEPTH + 1:
+        # Depth first, without recursion: json.dumps() itself would raise RecursionError on what json.loads() took.
+        if _nesting_depth(documents, MAX_DEPTH + 1) > MAX_DEPTH + 1:
+            raise MalformedObject(f'it nests lists and objects more than {MAX_DEPTH} levels deep')
+    if encoded is None:
+        try:
+            json.dumps(documents, ensure_ascii=False).encode('utf-8')
+        except UnicodeEncodeError as exc:
+            bad = clean_text(exc.object[max(exc.start - 20, 0):exc.end + 20], 60)
+            raise MalformedObject(
+                f'it holds text that is not valid Unicode, which PostgreSQL cannot store ("{bad}")'
+            ) from None
+        raise MalformedObject('it holds a value PostgreSQL cannot store')
+    if b'\\u0000' in encoded:
+        raise MalformedObject('it holds a NUL character, which PostgreSQL cannot store')
 
 
 def read_object(kind, item, namespace):

@@ -1,0 +1,408 @@
+"""
+Scale benchmark of the executors: `python -m bench.scale_bench [--quick]` (environment as for the tests, see
+README.md; the tasks Redis database of HEDGEHOG_REDIS_TASKS_DB is emptied of the plugin's queue).
+
+Against real `netbox hedgehog_scheduler` and `netbox rqworker netbox_hedgehog.sync` processes and a database of
+its own (hh_bench_scale, cloned from the template database and migrated, dropped at the end):
+
+1. Throughput. FABRICS fabrics, each mirroring the stand-in's synthetic fabric of about OBJECTS objects, 1% of
+   which change every interval, synced every INTERVAL s for WINDOW s, under `thread`, `rq` with one worker and
+   `rq` with two workers: syncs completed per minute, run-start lateness (a run's start against its slot on the
+   job's grid) p50 and p99, and the CPU of the scheduler process. Each fabric's first (full) sync happens before
+   the window opens.
+2. The clock's ceiling. CLOCK_FABRICS fabrics with no-op syncs at a 60 s interval under `rq`, their slots spread
+   over the interval: the cold start until every job is in the store, one full reconcile of the job store with
+   the fabrics (timed in this process on the same store while the leader runs), the dispatch lateness (each
+   hand-over's log time against its slot) over CLOCK_WINDOW s after start-up catch-up, and the leader's CPU and
+   RSS. The queue is drained by this process as fast as the leader fills it, standing for workers that always
+   keep up, so every hand-over takes the full path (status check, slot marker, enqueue).
+
+Full mode is the sizing run (100 fabrics x ~2,000 objects at 60 s for 5 minutes per executor; 10,000 clock
+fabrics); --quick is a smaller run for a laptop or CI (see QUICK). Prints every figure with PASS/FAIL against its
+target where there is one; exits 1 if any target fails.
+"""
+
+import argparse
+import json
+import os
+import pickle
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.scheduler_bench import Report, Scheduler, percentile, wait_for
+from devtools import dbsetup
+
+DATABASE = 'hh_bench_scale'
+NETBOX = str(Path(sys.executable).with_name('netbox'))
+LOG_DIR = Path(os.environ.get('TMPDIR', '/tmp')) / 'hh_scale_bench'
+TOKEN = 'scale-bench-token'
+
+os.environ.update(HEDGEHOG_DB_NAME=DATABASE, NETBOX_CONFIGURATION='tests.scheduler_configuration')
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'netbox.settings')
+
+TARGET_COLD_START_SECONDS = 10
+TARGET_RECONCILE_SECONDS = 2
+TARGET_DISPATCH_P99_MS = 500
+TARGET_RUN_START_P99_MS = 500
+# Under "rq" the leader only keeps time: its CPU must be a small fraction of the thread executor's.
+TARGET_RQ_CPU_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class Size:
+    fabrics: int
+    # The stand-in's synthetic fabric (k8s_standin.synthetic); 28/560/280/560 is about 2,000 objects in all.
+    synthetic: str
+    interval: int
+    window: int
+    clock_fabrics: int
+    clock_window: int
+
+
+FULL = Size(100, 'switches=28,connections=560,vpcs=280,attachments=560', 60, 300, 10_000, 180)
+QUICK = Size(10, 'switches=8,connections=160,vpcs=80,attachments=160', 20, 60, 10_000, 70)
+
+HANDED = re.compile(r'Run of fabric \d+ due (\S+ \S+) (?:handed to the RQ queue|merged into|was already handed)')
+
+
+def log_time(line):
+    return datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S,%f').replace(tzinfo=UTC)
+
+
+class Worker:
+    def __init__(self, name, stub_sync):
+        LOG_DIR.mkdir(exist_ok=True)
+        self.log_path = LOG_DIR / f'{name}.log'
+        env = dict(os.environ, PYTHONUNBUFFERED='1', HEDGEHOG_SYNC_STUB='1' if stub_sync else '')
+        with open(self.log_path, 'wb') as log:
+            self.process = subprocess.Popen(
+                [NETBOX, 'rqworker', 'netbox_hedgehog.sync', '--name', name],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )
+        self.name = name
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class StandIn:
+    """The stand-in's synthetic fabric in a process of its own, with its admin API for the 1% changes."""
+
+    def __init__(self, sizes):
+        LOG_DIR.mkdir(exist_ok=True)
+        self.token_file = LOG_DIR / 'standin-token'
+        self.token_file.write_text(TOKEN)
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'k8s_standin', '--port', '0', '--token-file', str(self.token_file),
+             '--log-level', 'warning', '--synthetic', sizes],
+            stdout=subprocess.PIPE, text=True, start_new_session=True,
+        )
+        line = self.process.stdout.readline()
+        if 'ready at' not in line:
+            self.stop()
+            raise RuntimeError(f'the stand-in did not start: {line!r}')
+        self.url = line.rsplit(' ', 1)[1].strip()
+
+    def admin(self, method, path, payload=None):
+        request = urllib.request.Request(
+            f'{self.url}/_standin/{path}', method=method,
+            data=json.dumps(payload).encode() if payload is not None else None,
+            headers={'Authorization': f'Bearer {TOKEN}', 'Content-Type': 'application/json'},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    def object_count(self):
+        return sum(self.admin('GET', 'state')['counts'].values())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+
+
+class Churn:
+    """Changes 1% of the stand-in's objects once per interval, as a live fabric would."""
+
+    KINDS = ('connections', 'vpcs', 'vpcattachments', 'switches')
+
+    def __init__(self, standin, names, interval):
+        self.standin, self.names, self.interval = standin, names, interval
+        self.stopping = threading.Event()
+        self.round = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping.wait(self.interval):
+            self.round += 1
+            wanted = max(1, sum(len(names) for names in self.names.values()) // 100)
+            for index in range(wanted):
+                kind = self.KINDS[index % len(self.KINDS)]
+                names = self.names[kind]
+                name = names[(self.round * wanted + index) % len(names)]
+                self.standin.admin('PATCH', f'objects/{kind}/default/{name}',
+                                   {'annotations': {'bench/round': str(self.round)}})
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(60)
+
+
+def mirrored_names():
+    from netbox_hedgehog.models import VPC, Connection, Switch, VPCAttachment
+
+    models = {'connections': Connection, 'vpcs': VPC, 'vpcattachments': VPCAttachment, 'switches': Switch}
+    return {kind: sorted(set(model.objects.values_list('name', flat=True))) for kind, model in models.items()}
+
+
+def clear_queue():
+    from netbox_hedgehog.sync.queued import SLOT_KEY_PREFIX, WAITING_KEY_PREFIX, sync_queue
+
+    queue = sync_queue()
+    redis = queue.connection
+    queue.empty()
+    for registry in (queue.started_job_registry, queue.finished_job_registry, queue.failed_job_registry):
+        redis.delete(registry.key)
+    for pattern in ('rq:job:hedgehog-sync-*', f'{SLOT_KEY_PREFIX}*', f'{WAITING_KEY_PREFIX}*'):
+        for key in redis.scan_iter(match=pattern, count=1000):
+            redis.delete(key)
+
+
+def job_grid(db, fabric_ids):
+    """{fabric id: (anchor, interval)}: each scheduled job's grid of slots, from its trigger in the store."""
+    from scheduler_worker.store import JOB_TABLE
+
+    grid = {}
+    for job_id, state in db.execute(f'SELECT id, job_state FROM {JOB_TABLE}').fetchall():
+        if job_id.startswith('fabric-sync:') and int(job_id.split(':')[1]) in fabric_ids:
+            trigger = pickle.loads(state)['trigger']
+            grid[int(job_id.split(':')[1])] = (trigger.start_date, trigger.interval)
+    return grid
+
+
+def bench_throughput(report, db, size, standin, mode, workers):
+    from netbox_hedgehog.models import HedgehogFabric, SyncRun
+
+    label = mode if mode == 'thread' else f'rq, {workers} worker(s)'
+    print(f'Throughput under {label}: {size.fabrics} fabrics every {size.interval} s for {size.window} s', flush=True)
+    clear_queue()
+    HedgehogFabric.objects.all().delete()
+    db.execute('DROP TABLE IF EXISTS hedgehog_scheduler_jobs')
+    token = {'kubernetes_token': TOKEN}
+    fabrics = [
+        HedgehogFabric.objects.create(
+            name=f'scale-{number}', kubernetes_server=standin.url, sync_interval=size.interval, **token
+        )
+        for number in range(size.fabrics)
+    ]
+    ids = {fabric.pk for fabric in fabrics}
+    settings = {'sync_executor': mode}
+    processes = [Worker(f'bench-{mode}-{number}-{time.monotonic_ns()}', stub_sync=False) for number in range(workers)]
+    scheduler = Scheduler(f'throughput-{mode}-{workers}', stub_sync=False, **settings)
+    churn = None
+    try:
+        # Every fabric's first, full sync is not part of the window.
+        wait_for(
+            lambda: SyncRun.objects.filter(fabric_id__in=ids, outcome='success').values('fabric').distinct().count()
+            == len(ids), timeout=1800, message='a first sync of every fabric', pause=0.5,
+        )
+        churn = Churn(standin, mirrored_names(), size.interval)
+        opened, cpu_before = datetime.now(UTC), scheduler.cpu_seconds()
+        wall_before = time.monotonic()
+        time.sleep(size.window)
+        cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+        closed = datetime.now(UTC)
+        grid = job_grid(db, ids)
+    finally:
+        if churn is not None:
+            churn.stop()
+        scheduler.stop()
+        for process in processes:
+            process.stop()
+
+    runs = list(SyncRun.objects.filter(fabric_id__in=ids, started__gte=opened, started__lt=closed)
+                .values_list('fabric_id', 'started', 'finished', 'outcome'))
+    done = [run for run in runs if run[2] is not None and run[2] < closed]
+    lateness = []
+    for fabric_id, started, _, _ in runs:
+        anchor, interval = grid[fabric_id]
+        lateness.append(((started - anchor) % interval).total_seconds())
+    outcomes = Counter(outcome for *_, outcome in runs)
+    per_minute = len(done) / (size.window / 60)
+    due_per_minute = size.fabrics * 60 / size.interval
+    p50, p99 = percentile(lateness, 0.5) * 1000, percentile(lateness, 0.99) * 1000
+    report.line(f'{label}: syncs completed per minute', f'{per_minute:.1f}', f'{due_per_minute:.0f} due')
+    report.line(f'{label}: run outcomes', ', '.join(f'{key} {value}' for key, value in sorted(outcomes.items())))
+    report.line(f'{label}: run-start lateness p50', f'{p50:.0f} ms')
+    report.line(f'{label}: run-start lateness p99', f'{p99:.0f} ms',
+                f'<= {TARGET_RUN_START_P99_MS} ms' if mode == 'rq' else None,
+                p99 <= TARGET_RUN_START_P99_MS if mode == 'rq' else None)
+    report.line(f'{label}: scheduler CPU', f'{cpu:.1f} %')
+    return cpu
+
+
+class Drain:
+    """Takes every job off the queue as soon as it is there: workers that always keep up, at no cost."""
+
+    def __init__(self):
+        from netbox_hedgehog.sync.queued import sync_queue
+
+        self.queue = sync_queue()
+        self.stopping = threading.Event()
+        self.taken = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        redis = self.queue.connection
+        while not self.stopping.is_set():
+            job_ids = redis.lpop(self.queue.key, 500) or []
+            if not job_ids:
+                self.stopping.wait(0.01)
+                continue
+            redis.delete(*(f'rq:job:{job_id.decode()}' for job_id in job_ids))
+            self.taken += len(job_ids)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(10)
+
+
+def bench_clock(report, db, size):
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from django.utils import timezone
+
+    from netbox_hedgehog.models import HedgehogFabric
+    from scheduler_worker.engine import create_job_store_engine
+    from scheduler_worker.reconcile import JobKeeper
+    from scheduler_worker.store import JOB_TABLE, FabricJobStore
+
+    fabrics, interval = size.clock_fabrics, 60
+    print(f"The clock's ceiling: {fabrics} fabrics with no-op syncs every {interval} s under rq", flush=True)
+    clear_queue()
+    HedgehogFabric.objects.all().delete()
+    db.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+    now = timezone.now()
+    # Slots spread evenly over the interval, as fabrics added over time would have them.
+    HedgehogFabric.objects.bulk_create([
+        HedgehogFabric(
+            name=f'clock-{number}', kubernetes_server='http://127.0.0.1:9', sync_interval=interval,
+            last_sync=now - timedelta(seconds=interval * number / fabrics),
+        )
+        for number in range(fabrics)
+    ], batch_size=1000)
+    drain = Drain()
+    scheduler = Scheduler('clock', stub_sync=True, sync_executor='rq', scheduler_reconcile_interval=3600)
+    try:
+        started = scheduler.log_time('Scheduler starting', timeout=300)
+        count = lambda: db.execute(  # noqa: E731
+            f'SELECT count(*) FROM {JOB_TABLE}').fetchone()[0] if db.execute(
+            'SELECT to_regclass(%s) IS NOT NULL', [JOB_TABLE]).fetchone()[0] else 0
+        wait_for(lambda: count() >= fabrics, timeout=600, message='every job in the store', pause=0.05)
+        cold = (datetime.now(UTC) - started).total_seconds()
+        resumed = scheduler.log_time('Scheduling resumed', timeout=600)
+        # Start-up catch-up (slots that fell due while the store was being filled) is not steady state.
+        steady = resumed + timedelta(seconds=5)
+        wait_for(lambda: datetime.now(UTC) > steady, timeout=60, message='steady state', pause=0.2)
+        cpu_before, wall_before = scheduler.cpu_seconds(), time.monotonic()
+        time.sleep(size.clock_window)
+        cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+        rss = scheduler.rss_mib()
+
+        # One full reconcile of the same store with the same fabrics, as the leader does it periodically.
+        engine = create_job_store_engine(4)
+        keeper_scheduler = BackgroundScheduler(jobstores={'default': FabricJobStore(engine, lambda ids: None)},
+                                               timezone=UTC)
+        keeper_scheduler.start(paused=True)
+        reconcile_started = time.perf_counter()
+        counts = JobKeeper(keeper_scheduler).reconcile_all()
+        reconcile = time.perf_counter() - reconcile_started
+        keeper_scheduler.shutdown(wait=False)
+        engine.dispose()
+    finally:
+        scheduler.stop()
+        drain.stop()
+
+    lateness = []
+    window_end = steady + timedelta(seconds=size.clock_window)
+    for line in scheduler.log_path.read_text().splitlines():
+        match = HANDED.search(line)
+        if not match:
+            continue
+        slot = datetime.fromisoformat(match.group(1))
+        if steady <= slot < window_end:
+            lateness.append((log_time(line) - slot).total_seconds())
+    p50 = percentile(lateness, 0.5) * 1000 if lateness else float('nan')
+    p99 = percentile(lateness, 0.99) * 1000 if lateness else float('nan')
+    report.line(f'cold start: {fabrics} jobs in the store', f'{cold:.2f} s', f'<= {TARGET_COLD_START_SECONDS} s',
+                cold <= TARGET_COLD_START_SECONDS)
+    report.line(f'full reconcile of {fabrics} fabrics ({sum(counts.values())} changes)', f'{reconcile:.2f} s',
+                f'<= {TARGET_RECONCILE_SECONDS} s', reconcile <= TARGET_RECONCILE_SECONDS)
+    report.line(f'hand-overs in {size.clock_window} s (drained {drain.taken})', str(len(lateness)),
+                f'{fabrics * size.clock_window // interval} due')
+    report.line('dispatch lateness p50', f'{p50:.0f} ms')
+    report.line('dispatch lateness p99', f'{p99:.0f} ms', f'<= {TARGET_DISPATCH_P99_MS} ms',
+                p99 <= TARGET_DISPATCH_P99_MS)
+    report.line('leader CPU while dispatching', f'{cpu:.1f} %')
+    report.line('leader RSS', f'{rss:.0f} MiB')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument('--quick', action='store_true', help=f'the smaller run: {QUICK}')
+    parser.add_argument('--keep-db', action='store_true', help=f'keep the {DATABASE} database afterwards')
+    parser.add_argument('--only', choices=['throughput', 'clock'], help='run one part only')
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    print(f'Preparing database {DATABASE} from {dbsetup.TEMPLATE_DB}... ({size})', flush=True)
+    dbsetup.fresh_database(DATABASE)
+    import django
+
+    django.setup()
+    import psycopg
+    from django.db import connection
+
+    report = Report()
+    try:
+        with psycopg.connect(**{
+            key: value for key, value in connection.get_connection_params().items()
+            if key not in ('context', 'cursor_factory', 'prepare_threshold')
+        }, autocommit=True) as db:
+            if args.only in (None, 'throughput'):
+                standin = StandIn(size.synthetic)
+                try:
+                    report.line('objects per fabric (stand-in)', str(standin.object_count()))
+                    thread_cpu = bench_throughput(report, db, size, standin, 'thread', 0)
+                    rq_cpus = [bench_throughput(report, db, size, standin, 'rq', workers) for workers in (1, 2)]
+                finally:
+                    standin.stop()
+                fraction = max(rq_cpus) / thread_cpu if thread_cpu else float('inf')
+                report.line('leader CPU under rq / under thread', f'{fraction:.2f}',
+                            f'<= {TARGET_RQ_CPU_FRACTION}', fraction <= TARGET_RQ_CPU_FRACTION)
+            if args.only in (None, 'clock'):
+                bench_clock(report, db, size)
+    finally:
+        clear_queue()
+        connection.close()
+        if not args.keep_db:
+            dbsetup.discard_database(DATABASE)
+    print('RESULT:', 'FAIL' if report.failed else 'PASS', f'(logs in {LOG_DIR})')
+    sys.exit(1 if report.failed else 0)
+
+
+if __name__ == '__main__':
+    main()
