@@ -20,44 +20,15 @@ from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
 
 from .engine import refresh_django_connection
 
-__all__ = (
-    'REQUESTED_JOB_PREFIX',
-    'SCHEDULED_JOB_PREFIX',
-    'dispatch_sync',
-    'parse_job_id',
-    'requested_job_id',
-    'run_requested_sync',
-    'run_scheduled_sync',
-    'runs',
-    'scheduled_job_id',
-)
+__all__ = ('dispatch_sync', 'run_requested_sync', 'run_scheduled_sync', 'runs')
 
 logger = logging.getLogger('scheduler_worker.jobs')
-
-SCHEDULED_JOB_PREFIX = 'fabric-sync:'
-REQUESTED_JOB_PREFIX = 'fabric-sync-now:'
 
 # How often a "sync now" that found another process syncing the fabric tries again.
 BUSY_RETRY_SECONDS = 1
 # A run due while the leader lock connection is being replaced (a terminated backend, a database restart) waits
 # this long for this process to lead again; the slot was already taken off the job store and would be lost.
 LEADERSHIP_GRACE_SECONDS = 5
-
-
-def scheduled_job_id(fabric_id):
-    return f'{SCHEDULED_JOB_PREFIX}{fabric_id}'
-
-
-def requested_job_id(fabric_id):
-    return f'{REQUESTED_JOB_PREFIX}{fabric_id}'
-
-
-def parse_job_id(job_id):
-    """Return (prefix, fabric_id) for one of our job ids, or (None, None) for anything else."""
-    for prefix in (SCHEDULED_JOB_PREFIX, REQUESTED_JOB_PREFIX):
-        if job_id.startswith(prefix) and job_id[len(prefix):].isdigit():
-            return prefix, int(job_id[len(prefix):])
-    return None, None
 
 
 class RunRegistry:

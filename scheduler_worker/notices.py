@@ -1,5 +1,5 @@
 """
-Applying the web side's notices (netbox_hedgehog.notices) to the job store.
+Applying the web side's notices (netbox_hedgehog.scheduling.notices) to the job store.
 
 Rows are taken with FOR UPDATE SKIP LOCKED inside one transaction and marked processed only after they were
 applied; a crash in between leaves them pending and the next leader applies them again, which is harmless
@@ -17,7 +17,7 @@ from psycopg import sql
 
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices
 from netbox_hedgehog.models import SchedulerNotice
-from netbox_hedgehog.notices import NOTIFY_CHANNEL
+from netbox_hedgehog.scheduling.notices import NOTIFY_CHANNEL
 
 from .engine import connect
 

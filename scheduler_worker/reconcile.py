@@ -14,18 +14,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
 
+from netbox_hedgehog.choices import SchedulerJobKindChoices
+from netbox_hedgehog.formatting import relative_to_now
 from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
-from .jobs import (
-    REQUESTED_JOB_PREFIX,
-    SCHEDULED_JOB_PREFIX,
-    parse_job_id,
-    requested_job_id,
-    run_requested_sync,
-    run_scheduled_sync,
-    runs,
-    scheduled_job_id,
-)
+from .jobs import run_requested_sync, run_scheduled_sync, runs
 
 __all__ = ('JobKeeper', 'first_run_time', 'misfire_grace_time')
 
@@ -72,7 +66,7 @@ class JobKeeper:
         fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
         job = self.scheduler.get_job(scheduled_job_id(fabric_id))
         if fabric is None:
-            self.remove(requested_job_id(fabric_id), 'fabric deleted')
+            self.remove(sync_now_job_id(fabric_id), 'fabric deleted')
         return self.fit(fabric_id, fabric, job)
 
     def fit(self, fabric_id, fabric, job):
@@ -150,7 +144,7 @@ class JobKeeper:
         if fabric is None or not fabric.has_connection:
             logger.info('Sync now of fabric %s ignored: %s', fabric_id, unschedulable_reason(fabric))
             return False
-        job_id = requested_job_id(fabric_id)
+        job_id = sync_now_job_id(fabric_id)
         if runs.has_pending_request(fabric_id) or self.scheduler.get_job(job_id) is not None:
             logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
             return False
@@ -185,10 +179,10 @@ class JobKeeper:
         scheduled = {}
         counts = {'added': 0, 'changed': 0, 'removed': 0}
         for job in self.scheduler.get_jobs():
-            prefix, fabric_id = parse_job_id(job.id)
-            if prefix == SCHEDULED_JOB_PREFIX:
+            kind, fabric_id = parse_job_id(job.id)
+            if kind == SchedulerJobKindChoices.SCHEDULED:
                 scheduled[fabric_id] = job
-            elif prefix == REQUESTED_JOB_PREFIX:
+            elif kind == SchedulerJobKindChoices.SYNC_NOW:
                 if fabric_id not in fabrics and self.remove(job.id, 'fabric deleted'):
                     counts['removed'] += 1
             elif self.remove(job.id, 'not a fabric job'):
@@ -207,6 +201,7 @@ class JobKeeper:
 
 
 def describe_time(when, now):
-    delay = (when - now).total_seconds()
-    stamp = when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')
-    return 'now' if delay <= 0 else f'at {stamp} (in {delay:.0f} s)'
+    """"now", or the moment in UTC with how far off it is: what the log says about a job's next run."""
+    if when <= now:
+        return 'now'
+    return f"at {when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')} ({relative_to_now(when, now)})"

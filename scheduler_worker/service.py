@@ -19,11 +19,12 @@ from django.db import DatabaseError, close_old_connections
 
 from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
+from netbox_hedgehog.scheduling.job_ids import parse_job_id
 from netbox_hedgehog.sync import recover_interrupted_syncs
 
 from .engine import create_job_store_engine, refresh_django_connection
 from .heartbeat import Heartbeat
-from .jobs import parse_job_id, runs
+from .jobs import runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
 from .reconcile import JobKeeper

@@ -9,12 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from netbox_hedgehog.models import HedgehogFabric, SchedulerNotice
-from netbox_hedgehog.notices import request_sync_now
+from netbox_hedgehog.scheduling.job_store import JOB_TABLE
+from netbox_hedgehog.scheduling.notices import request_sync_now
 from scheduler_worker.engine import create_job_store_engine
 from scheduler_worker.jobs import runs
 from scheduler_worker.notices import apply_pending_notices
 from scheduler_worker.reconcile import JobKeeper, first_run_time
-from scheduler_worker.store import JOB_TABLE, FabricJobStore
+from scheduler_worker.store import FabricJobStore
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices, SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
-from netbox_hedgehog.notices import request_sync_now
+from netbox_hedgehog.scheduling.notices import request_sync_now
+from netbox_hedgehog.scheduling.state import scheduler_state
 from netbox_hedgehog.sync.runner import INTERRUPTED_MESSAGE
-from scheduler_worker.joblist import scheduler_state
 
 from .scheduler_harness import DEADLINE, jobs_by_id, terminate_backends, wait_for
 from .sync_stub import stub_description
