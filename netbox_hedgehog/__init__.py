@@ -37,6 +37,8 @@ class HedgehogConfig(PluginConfig):
         'sync_run_retention': 100,
         # Names of changed objects stored per run record.
         'sync_changed_names_cap': 200,
+        # Development and tests only: dotted path of a function(fabric, run) replacing the mirroring step.
+        'sync_mirror_step': '',
         # Scheduler process.
         'scheduler_thread_pool_size': 4,
         'scheduler_poll_interval': 5,

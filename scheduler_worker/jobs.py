@@ -36,6 +36,10 @@ class RunRegistry:
     The process-wide state every run consults: may runs start, which fabrics are syncing right now, and one
     turn-taking lock per fabric.
 
+    Runs may start only while a leading service is bound: the service binds its leader lock and its stop event
+    when it starts leading and unbinds them when it stops (stored jobs call the module-level functions below, so
+    this state cannot travel with the job).
+
     The per-fabric lock makes a "sync now" and a scheduled run of the same fabric take turns: whichever comes
     second waits for the first to finish and then runs, so neither is lost, duplicated or overlapped. A "sync now"
     counts as pending from the moment it is queued until its run takes its turn; a request arriving meanwhile is
@@ -43,13 +47,27 @@ class RunRegistry:
     """
 
     def __init__(self):
+        # Set when the process stops; replaced by the service's own event on binding.
         self.stopping = threading.Event()
-        self.may_start = lambda: False
+        self._leader = None
         self._turns = {}
         self._turns_guard = threading.Lock()
         self._pending_requests = set()
         self._running = {}
         self._changed = threading.Condition()
+
+    def bind(self, leader, stopping):
+        """From now on runs start while `leader.confirm()` holds, and give up waiting once `stopping` is set."""
+        self.stopping = stopping
+        self._leader = leader
+
+    def unbind(self):
+        """Leadership ended: no run starts until a service binds again."""
+        self._leader = None
+
+    def may_start(self):
+        leader = self._leader
+        return leader is not None and leader.confirm()
 
     def turn(self, fabric_id):
         with self._turns_guard:

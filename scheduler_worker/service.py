@@ -20,7 +20,7 @@ from django.db import DatabaseError, close_old_connections
 from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.scheduling.job_ids import parse_job_id
-from netbox_hedgehog.sync import recover_interrupted_syncs
+from netbox_hedgehog.sync import mark_interrupted, recover_interrupted_syncs
 
 from .engine import create_job_store_engine, refresh_django_connection
 from .heartbeat import Heartbeat
@@ -28,7 +28,6 @@ from .jobs import runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
 from .reconcile import JobKeeper
-from .recovery import mark_cut_off
 from .store import FabricJobStore
 
 __all__ = ('SchedulerService',)
@@ -44,7 +43,7 @@ LEADER_CHECK_SECONDS = 1
 class SchedulerService:
     def __init__(self, settings):
         self.settings = settings
-        self.stopping = runs.stopping
+        self.stopping = threading.Event()
         self.leader = LeaderLock()
         self.heartbeat = Heartbeat()
         self.engine = None
@@ -62,7 +61,6 @@ class SchedulerService:
             self.heartbeat.hostname, self.heartbeat.pid, __version__, self.settings.thread_pool_size,
         )
         self.engine = create_job_store_engine(self.settings.thread_pool_size)
-        runs.may_start = self.leader.confirm
         cut_off = set()
         standby_logged = False
         try:
@@ -88,6 +86,7 @@ class SchedulerService:
         scheduler = self.build_scheduler()
         keeper = JobKeeper(scheduler)
         listener = NoticeListener(self.stopping) if self.settings.listen else None
+        runs.bind(self.leader, self.stopping)
         try:
             refresh_django_connection()
             scheduler.start(paused=True)
@@ -115,6 +114,7 @@ class SchedulerService:
                 scheduler.shutdown(wait=False)
             if listener is not None:
                 listener.close()
+            runs.unbind()
             self.leader.release()
             close_old_connections()
         return cut_off
@@ -177,9 +177,22 @@ class SchedulerService:
                 return set()
             self.beat_when_due(SchedulerRoleChoices.LEADER)
         cut_off = runs.wait_until_idle(0)
-        if cut_off:
-            mark_cut_off(cut_off)
+        for fabric_id in cut_off:
+            self.mark_cut_off(fabric_id)
         return cut_off
+
+    def mark_cut_off(self, fabric_id):
+        """
+        Record a sync this process has to cut off as interrupted. recover_interrupted_syncs() would skip it, as this
+        very process still holds its fabric's lock; the sync thread dies with the process right after.
+        """
+        try:
+            mark_interrupted(fabric_id, lock_timeout='2s')
+        except DatabaseError as exc:
+            # The next leader's start-up recovery marks it once this process (and its lock) is gone.
+            logger.warning('Could not mark the sync of fabric %s as interrupted: %s', fabric_id, exc)
+            return
+        logger.warning('Sync of fabric %s cut off by shutdown; marked interrupted', fabric_id)
 
     def attempt(self, what, step, *args):
         """Run one step of the loop like a request: fresh connections, and a failure is logged, not fatal."""
