@@ -18,7 +18,7 @@ from netbox_hedgehog.choices import SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
 
-from .engine import refresh_django_connection
+from .connections import refresh_django_connection
 
 __all__ = ('dispatch_sync', 'run_requested_sync', 'run_scheduled_sync', 'runs')
 

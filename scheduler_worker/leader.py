@@ -12,7 +12,7 @@ import psycopg
 
 from netbox_hedgehog.scheduling.locks import LEADER_LOCK_KEY, LEADER_LOCK_SPACE
 
-from .engine import connect
+from .connections import connect
 
 __all__ = ('LeaderLock',)
 

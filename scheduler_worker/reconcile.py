@@ -1,16 +1,15 @@
 """
 Deriving the job store from the fabric rows, which are the truth.
 
-`JobKeeper.apply_fabric()` brings one fabric's job in line with its row (used for each notice);
-`JobKeeper.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
-Both are idempotent: applying the same fabric twice changes nothing the second time.
+`JobReconciler.reconcile_fabric()` brings one fabric's job in line with its row (used for each notice);
+`JobReconciler.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
+Both are idempotent: reconciling the same fabric twice changes nothing the second time.
 """
 
 import logging
 from datetime import UTC, timedelta
 
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
 
@@ -19,9 +18,9 @@ from netbox_hedgehog.formatting import relative_to_now
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
-from .jobs import run_requested_sync, run_scheduled_sync, runs
+from .jobs import run_scheduled_sync
 
-__all__ = ('JobKeeper', 'first_run_time', 'misfire_grace_time')
+__all__ = ('SCHEDULE_FIELDS', 'JobReconciler', 'first_run_time', 'misfire_grace_time', 'unschedulable_reason')
 
 logger = logging.getLogger('scheduler_worker.reconcile')
 
@@ -57,11 +56,13 @@ def unschedulable_reason(fabric):
     return 'no connection configured'
 
 
-class JobKeeper:
+class JobReconciler:
+    """Adds, changes and removes the scheduled jobs of a scheduler so that they match the fabric rows."""
+
     def __init__(self, scheduler):
         self.scheduler = scheduler
 
-    def apply_fabric(self, fabric_id):
+    def reconcile_fabric(self, fabric_id):
         """Re-read one fabric and add, change or remove its job to match."""
         fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
         job = self.scheduler.get_job(scheduled_job_id(fabric_id))
@@ -131,46 +132,6 @@ class JobKeeper:
         except JobLookupError:
             return False
         logger.info('Removed job %s (%s)', job_id, reason)
-        return True
-
-    def request_run(self, fabric_id):
-        """
-        Queue one immediate "sync now" as a one-off job in the persistent store.
-
-        A request still pending (queued, not yet started) already covers a new one, so it is merged. A request
-        made while the fabric is syncing gets its own run after that sync (see jobs.RunRegistry).
-        """
-        fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
-        if fabric is None or not fabric.has_connection:
-            logger.info('Sync now of fabric %s ignored: %s', fabric_id, unschedulable_reason(fabric))
-            return False
-        job_id = sync_now_job_id(fabric_id)
-        if runs.has_pending_request(fabric_id) or self.scheduler.get_job(job_id) is not None:
-            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
-            return False
-        now = timezone.now()
-        runs.add_pending_request(fabric_id)
-        try:
-            self.scheduler.add_job(
-                run_requested_sync,
-                trigger=DateTrigger(run_date=now, timezone=UTC),
-                args=(fabric_id,),
-                id=job_id,
-                name=f'Sync fabric {fabric.name} now',
-                next_run_time=now,
-                # However late it gets to run (a restart in between), an explicit request is honoured once.
-                misfire_grace_time=None,
-                # One may run while the next one waits for its turn; see RunRegistry.
-                max_instances=2,
-            )
-        except ConflictingIdError:
-            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
-            return False
-        except Exception:
-            # Not queued after all; the notice stays pending and is applied again.
-            runs.take_pending_request(fabric_id)
-            raise
-        logger.info('Added job %s: sync fabric %s now', job_id, fabric.name)
         return True
 
     def reconcile_all(self):

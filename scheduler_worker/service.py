@@ -22,12 +22,12 @@ from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.scheduling.job_ids import parse_job_id
 from netbox_hedgehog.sync import mark_interrupted, recover_interrupted_syncs
 
-from .engine import create_job_store_engine, refresh_django_connection
+from .connections import create_job_store_engine, refresh_django_connection
 from .heartbeat import Heartbeat
 from .jobs import runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
-from .reconcile import JobKeeper
+from .reconcile import JobReconciler
 from .store import FabricJobStore
 
 __all__ = ('SchedulerService',)
@@ -84,7 +84,7 @@ class SchedulerService:
     def lead(self):
         logger.info('Leadership acquired: this scheduler now runs the fabric syncs')
         scheduler = self.build_scheduler()
-        keeper = JobKeeper(scheduler)
+        reconciler = JobReconciler(scheduler)
         listener = NoticeListener(self.stopping) if self.settings.listen else None
         runs.bind(self.leader, self.stopping)
         try:
@@ -96,11 +96,11 @@ class SchedulerService:
             recovered = recover_interrupted_syncs()
             if recovered:
                 logger.warning('Marked %d sync run(s) left running by a stopped scheduler as interrupted', recovered)
-            keeper.reconcile_all()
-            apply_pending_notices(keeper)
+            reconciler.reconcile_all()
+            apply_pending_notices(reconciler)
             scheduler.resume()
             logger.info('Scheduling resumed')
-            self.keep_in_step(keeper, listener)
+            self.keep_in_step(reconciler, listener)
         except Exception as exc:
             logger.exception('Scheduling failed: %s; giving up leadership and starting over', exc)
             self.stopping.wait(STANDBY_RETRY_SECONDS)
@@ -136,13 +136,13 @@ class SchedulerService:
         scheduler.add_listener(self.on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         return scheduler
 
-    def keep_in_step(self, keeper, listener):
+    def keep_in_step(self, reconciler, listener):
         now = time.monotonic()
         next_poll = now + self.settings.poll_interval
         next_reconcile = now + self.settings.reconcile_interval
         while not self.stopping.is_set():
             if not self.leader.confirm():
-                keeper.scheduler.pause()
+                reconciler.scheduler.pause()
                 logger.error('Leadership lost: scheduling stopped')
                 return
             timeout = min(next_poll, next_reconcile, self.next_beat) - time.monotonic()
@@ -154,10 +154,10 @@ class SchedulerService:
                 notified = False
             now = time.monotonic()
             if notified or now >= next_poll:
-                self.attempt('apply notices', apply_pending_notices, keeper)
+                self.attempt('apply notices', apply_pending_notices, reconciler)
                 next_poll = now + self.settings.poll_interval
             if self.take_unrestorable() or now >= next_reconcile:
-                self.attempt('reconcile', keeper.reconcile_all)
+                self.attempt('reconcile', reconciler.reconcile_all)
                 self.attempt('prune notices', prune_processed_notices)
                 next_reconcile = now + self.settings.reconcile_interval
             self.beat_when_due(SchedulerRoleChoices.LEADER)
