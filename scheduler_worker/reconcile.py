@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
 
 from netbox_hedgehog.choices import SchedulerJobKindChoices
-from netbox_hedgehog.formatting import relative_to_now
+from netbox_hedgehog.formatting import moment_with_distance
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
@@ -98,7 +98,7 @@ class JobReconciler:
             return self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk)))
         logger.info(
             'Added job %s for fabric %s: every %d s, first run %s',
-            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, describe_time(next_run, now),
+            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, moment_with_distance(next_run, now),
         )
         return 'added'
 
@@ -116,7 +116,7 @@ class JobReconciler:
             )
             logger.info(
                 'Changed job %s for fabric %s: every %d s (was %d s), next run %s',
-                job.id, fabric.name, fabric.sync_interval, job_interval(job), describe_time(next_run, now),
+                job.id, fabric.name, fabric.sync_interval, job_interval(job), moment_with_distance(next_run, now),
             )
             return 'changed'
         if job.name != f'Sync fabric {fabric.name}':
@@ -160,9 +160,33 @@ class JobReconciler:
         )
         return counts
 
+    def run_missed_slots(self):
+        """
+        Run once, now, each scheduled job whose latest slot never started; return how many there were.
 
-def describe_time(when, now):
-    """"now", or the moment in UTC with how far off it is: what the log says about a job's next run."""
-    if when <= now:
-        return 'now'
-    return f"at {when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')} ({relative_to_now(when, now)})"
+        A leader takes a slot off the job store (advancing the job to its next slot) just before the run starts.
+        If it stops, dies or loses leadership in between, the store says "next slot" while the fabric never synced
+        for the last one. A new leader, before it resumes, finds such jobs by the fabric's last_sync (stamped when a
+        run starts): older than the slot before the job's next one. Missed slots collapse into one run, as
+        APScheduler coalesces them; the schedule then continues one interval after it.
+        """
+        now = timezone.now()
+        fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
+        missed = 0
+        for job in self.scheduler.get_jobs():
+            kind, fabric_id = parse_job_id(job.id)
+            fabric = fabrics.get(fabric_id)
+            if kind != SchedulerJobKindChoices.SCHEDULED or fabric is None or job.next_run_time is None:
+                continue
+            if job.next_run_time <= now:
+                continue  # due anyway
+            slot = job.next_run_time - job.trigger.interval
+            if fabric.last_sync is not None and fabric.last_sync >= slot:
+                continue
+            self.scheduler.modify_job(job.id, next_run_time=now)
+            logger.warning(
+                'Run of fabric %s due %s never started (the scheduler stopped or leadership moved); running it now',
+                fabric.name, moment_with_distance(slot, now),
+            )
+            missed += 1
+        return missed

@@ -1,9 +1,11 @@
 """
 The scheduler process: contend for leadership, and while leading keep the job store in step and run the jobs.
 
-Leading goes: start APScheduler paused -> recover syncs a dead process left "syncing" -> reconcile every fabric
-against the job store -> apply pending notices -> resume. Then, until stopped or until the leader lock is lost,
-one loop applies notices (woken by NOTIFY, polling as the fallback), reconciles periodically and beats.
+Leading goes: bind the run registry to the leader lock -> start APScheduler paused -> recover syncs a dead process
+left "syncing" -> reconcile every fabric against the job store -> bring forward slots a former leader took but never
+started -> apply pending notices -> resume. Then, until stopped or until the leader lock is lost, one loop applies
+notices (woken by NOTIFY, polling as the fallback), reconciles periodically and beats. Stopping lets running syncs
+finish within the grace period and hands every "sync now" that never started back to the notice table.
 """
 
 import logging
@@ -24,7 +26,7 @@ from netbox_hedgehog.sync import mark_interrupted, recover_interrupted_syncs
 
 from .connections import create_job_store_engine, refresh_django_connection
 from .heartbeat import Heartbeat
-from .jobs import runs
+from .jobs import requeue_sync_now, runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
 from .reconcile import JobReconciler
@@ -97,6 +99,7 @@ class SchedulerService:
             if recovered:
                 logger.warning('Marked %d sync run(s) left running by a stopped scheduler as interrupted', recovered)
             reconciler.reconcile_all()
+            reconciler.run_missed_slots()
             apply_pending_notices(reconciler)
             scheduler.resume()
             logger.info('Scheduling resumed')
@@ -112,6 +115,8 @@ class SchedulerService:
                 # Running syncs are not waited for here: drain() did that, or leadership is gone and they are on
                 # their own (the per-fabric sync lock keeps a new leader from overlapping them).
                 scheduler.shutdown(wait=False)
+            if self.stopping.is_set():
+                self.hand_on_unclaimed_requests()
             if listener is not None:
                 listener.close()
             runs.unbind()
@@ -180,6 +185,11 @@ class SchedulerService:
         for fabric_id in cut_off:
             self.mark_cut_off(fabric_id)
         return cut_off
+
+    def hand_on_unclaimed_requests(self):
+        """Every "sync now" accepted but not started goes back to the notice table, for whoever leads next."""
+        for fabric_id in sorted(runs.take_unclaimed_requests()):
+            self.attempt('hand on a sync now', requeue_sync_now, fabric_id)
 
     def mark_cut_off(self, fabric_id):
         """

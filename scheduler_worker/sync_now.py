@@ -58,7 +58,7 @@ def queue_sync_now(scheduler, fabric_id):
         return False
     except Exception:
         # Not queued after all; the notice stays pending and is applied again.
-        runs.take_pending_request(fabric_id)
+        runs.drop_pending_request(fabric_id)
         raise
     logger.info('Added job %s: sync fabric %s now', job_id, fabric.name)
     return True
