@@ -36,11 +36,11 @@ def pending_sync_now(fabric):
 
 
 def test_sync_now_waiting_at_sigterm_runs_after_the_restart(start_scheduler):
-    # The grace period lets the running sync (6 s) finish; the "sync now" behind it is still waiting at SIGTERM.
+    # The grace period lets the running sync (15 s) finish; the "sync now" behind it is still waiting at SIGTERM.
     scheduler = start_scheduler(scheduler_shutdown_grace_period=60)
     scheduler.wait_until_leader()
     fabric = HedgehogFabric.objects.create(
-        name='waiting-request', kubernetes_server=UNREACHABLE, sync_interval=3600, description=stub_description(6)
+        name='waiting-request', kubernetes_server=UNREACHABLE, sync_interval=3600, description=stub_description(15)
     )
     wait_for(lambda: runs_of(fabric, outcome=SyncOutcomeChoices.RUNNING), 'the scheduled run to start')
     request_sync_now(fabric)
