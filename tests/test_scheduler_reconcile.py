@@ -130,7 +130,7 @@ def test_notices_are_applied_idempotently_and_marked(reconciler):
     assert [item.id for item in reconciler.scheduler.get_jobs() if item.id.startswith('fabric-sync-now:')] == [
         f'fabric-sync-now:{fabric.pk}'
     ]
-    runs.take_pending_request(fabric.pk)
+    runs.drop_pending_request(fabric.pk)
 
     fabric.delete()
     apply_pending_notices(reconciler)

@@ -77,6 +77,8 @@ def stored_scheduler():
     jobs.runs.bind(Leading(), jobs.runs.stopping)
     yield scheduler
     jobs.runs.unbind()
+    # Due rows left in the store would be handed to the executor as the scheduler shuts down.
+    scheduler.remove_all_jobs()
     scheduler.shutdown(wait=False)
     engine.dispose()
     assert unrestorable == []
