@@ -61,6 +61,8 @@ PLUGINS_CONFIG = {
     'netbox_hedgehog': {
         # The Kubernetes API stand-in serves plain HTTP unless asked for TLS; development and tests use both.
         'allow_plain_http': True,
+        # `make run ARGS='--executor rq'` sets it for every process it starts, so the pages agree with the scheduler.
+        'sync_executor': _env('HEDGEHOG_SYNC_EXECUTOR', 'thread'),
     },
 }
 

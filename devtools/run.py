@@ -1,7 +1,8 @@
 """`make run`: the whole product on this machine, against the local PostgreSQL and Redis.
 
 Starts NetBox with the plugin on 127.0.0.1:8000, NetBox's RQ worker, the Hedgehog scheduler and the project's
-Kubernetes API stand-in serving the sample fabric, and creates a demo fabric (synced every 30 s) that points at
+Kubernetes API stand-in serving the sample fabric (with --executor rq also one worker on the plugin's sync queue,
+which then runs the syncs), and creates a demo fabric (synced every 30 s) that points at
 the stand-in, or at a real cluster with --kubeconfig. Idempotent: the configuration, database, admin user, token
 and demo fabric are created only when missing, so a second run is up in seconds. Ctrl-C (or SIGTERM) stops every
 process this command started, by process id.
@@ -38,6 +39,10 @@ STANDIN_FIXTURES = REPO / 'k8s_standin' / 'fixtures'
 FABRIC_PAGE = '/plugins/hedgehog/fabrics/{id}/'
 SCHEDULER_PAGE = '/plugins/hedgehog/scheduler/'
 
+# The plugin's RQ queue (netbox_hedgehog.sync.queued.QUEUE_NAME; importing it would need a configured NetBox).
+SYNC_QUEUE = 'netbox_hedgehog.sync'
+EXECUTORS = ('thread', 'rq')
+
 STARTUP_TIMEOUT = 120
 # The scheduler gives running syncs scheduler_shutdown_grace_period (30 s by default) to finish on SIGTERM.
 SCHEDULER_STOP_TIMEOUT = 45
@@ -55,12 +60,15 @@ class StartupError(Exception):
     """Something the person running the demo must fix; printed without a traceback."""
 
 
-def netbox_env():
+def netbox_env(executor=None):
     """The environment for NetBox processes: the local configuration file, not the test module."""
     env = dict(os.environ)
     env.pop('NETBOX_CONFIGURATION', None)
     env['NETBOX_ROOT'] = str(NETBOX_ROOT)
     env['PYTHONUNBUFFERED'] = '1'
+    if executor is not None:
+        # Read by devtools.netbox_configuration as PLUGINS_CONFIG['netbox_hedgehog']['sync_executor'].
+        env['HEDGEHOG_SYNC_EXECUTOR'] = executor
     return env
 
 
@@ -125,12 +133,15 @@ def _interrupt(signum, frame):
 class Supervisor:
     """Starts the processes, and on Ctrl-C or SIGTERM stops each one by its process id, newest first."""
 
-    def __init__(self):
+    def __init__(self, executor=None):
         self.processes = []
+        self.executor = executor
 
     def start(self, name, argv, *, stop_timeout=STOP_TIMEOUT, stdout=None):
         # A session of its own keeps Ctrl-C from reaching the children directly: they are stopped in order below.
-        process = subprocess.Popen(argv, env=netbox_env(), start_new_session=True, stdout=stdout, text=True)
+        process = subprocess.Popen(
+            argv, env=netbox_env(self.executor), start_new_session=True, stdout=stdout, text=True
+        )
         self.processes.append((name, process, stop_timeout))
         print(f'Started {name} (pid {process.pid})', flush=True)
         return process
@@ -209,6 +220,8 @@ def netbox_answers(port):
 
 def start_background_processes(supervisor):
     supervisor.start('rqworker', ['netbox', 'rqworker', 'high', 'default', 'low'])
+    if supervisor.executor == 'rq':
+        supervisor.start('hedgehog-worker', ['netbox', 'rqworker', SYNC_QUEUE], stop_timeout=SCHEDULER_STOP_TIMEOUT)
     supervisor.start(
         'hedgehog-scheduler', ['netbox', 'hedgehog_scheduler'], stop_timeout=SCHEDULER_STOP_TIMEOUT
     )
@@ -244,6 +257,12 @@ def parse_args():
         default=os.environ.get('HEDGEHOG_DEMO_KUBECONFIG') or None,
         help="point the demo fabric at a real cluster's kubeconfig (one cluster, user and context) instead of the "
         'stand-in; default $HEDGEHOG_DEMO_KUBECONFIG',
+    )
+    parser.add_argument(
+        '--executor',
+        choices=EXECUTORS,
+        default='thread',
+        help="where syncs run: 'thread' in the scheduler (default) or 'rq' on a worker of the queue " + SYNC_QUEUE,
     )
     args = parser.parse_args()
     if args.kubeconfig and not args.kubeconfig.is_file():
@@ -285,7 +304,7 @@ def run(args, supervisor):
 def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, _interrupt)
-    supervisor = Supervisor()
+    supervisor = Supervisor(args.executor)
     try:
         run(args, supervisor)
     except KeyboardInterrupt:

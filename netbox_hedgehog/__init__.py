@@ -19,6 +19,8 @@ class HedgehogConfig(PluginConfig):
     author = 'netbox-hedgehog developers'
     base_url = 'hedgehog'
     min_version = '4.7.0'
+    # The RQ queue "netbox_hedgehog.sync" that runs the syncs when sync_executor is "rq".
+    queues = ['sync']
     # Every tunable with its type, default and range is declared in settings.py and documented in README.md
     # ("Configuration") and docs/configuration.md. Override under PLUGINS_CONFIG['netbox_hedgehog'].
     default_settings = declared_defaults()

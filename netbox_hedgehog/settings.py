@@ -24,9 +24,9 @@ DOTTED_PATH = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+')
 @dataclass(frozen=True)
 class Setting:
     """
-    One setting. `kind` is one of: 'integer', 'number' (integer or decimal), 'boolean', 'dotted path' (empty
-    allowed), 'secret strings' (a list of strings of at least `minimum` characters, never echoed), 'networks'
-    (a list of CIDRs).
+    One setting. `kind` is one of: 'integer', 'number' (integer or decimal), 'boolean', 'choice' (one of
+    `choices`), 'dotted path' (empty allowed), 'secret strings' (a list of strings of at least `minimum`
+    characters, never echoed), 'networks' (a list of CIDRs).
     """
 
     name: str
@@ -34,6 +34,7 @@ class Setting:
     kind: str
     minimum: float | None = None
     maximum: float | None = None
+    choices: tuple = ()
 
     def allowed(self):
         """What a valid value looks like, in words."""
@@ -42,6 +43,8 @@ class Setting:
             return f'{noun} from {plain(self.minimum)} to {plain(self.maximum)}'
         if self.kind == 'secret strings':
             return f'a list of strings of at least {plain(self.minimum)} characters'
+        if self.kind == 'choice':
+            return 'one of ' + ', '.join(repr(choice) for choice in self.choices)
         return {
             'boolean': 'True or False',
             'dotted path': 'empty, or the dotted path of a function (package.module.function)',
@@ -56,6 +59,8 @@ class Setting:
             )
         if self.kind == 'boolean':
             return isinstance(value, bool)
+        if self.kind == 'choice':
+            return isinstance(value, str) and value in self.choices
         if self.kind == 'dotted path':
             return isinstance(value, str) and (value == '' or DOTTED_PATH.fullmatch(value) is not None)
         if self.kind == 'secret strings':
@@ -109,6 +114,9 @@ SETTINGS = (
     Setting('sync_changed_names_cap', 200, 'integer', minimum=0, maximum=1_000_000),
     # Development and tests only: dotted path of a function(fabric, run) replacing the mirroring step.
     Setting('sync_mirror_step', '', 'dotted path'),
+    # Where the scheduler's due runs go: "thread" runs them in the scheduler process (scheduler_thread_pool_size
+    # threads); "rq" hands them to RQ workers on the queue netbox_hedgehog.sync. See docs/operations.md.
+    Setting('sync_executor', 'thread', 'choice', choices=('thread', 'rq')),
     # Scheduler process.
     Setting('scheduler_thread_pool_size', 4, 'integer', minimum=1, maximum=256),
     Setting('scheduler_poll_interval', 5, 'number', minimum=0.1, maximum=SECONDS_PER_DAY),

@@ -9,8 +9,9 @@ __all__ = ('SchedulerSettings',)
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    """The `scheduler_*` settings without their prefix; NetBox's start validated them already."""
+    """The `scheduler_*` settings without their prefix, and `sync_executor`; NetBox's start validated them already."""
 
+    executor: str
     thread_pool_size: int
     poll_interval: float
     reconcile_interval: float
@@ -21,4 +22,11 @@ class SchedulerSettings:
 
     @classmethod
     def from_plugin_config(cls):
-        return cls(**{field.name: plugin_setting(f'scheduler_{field.name}') for field in fields(cls)})
+        return cls(
+            executor=plugin_setting('sync_executor'),
+            **{
+                field.name: plugin_setting(f'scheduler_{field.name}')
+                for field in fields(cls)
+                if field.name != 'executor'
+            },
+        )

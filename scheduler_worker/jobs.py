@@ -3,8 +3,9 @@ What runs when a job fires: one sync of one fabric.
 
 Jobs in the store reference the two module-level functions below by name with the fabric's primary key as the
 only argument, so a stored job stays restorable for as long as these names exist. Every run goes through
-`dispatch_sync`, the one place that hands the work to the sync engine; handing it to NetBox's RQ workers
-instead would change only that function.
+`dispatch_sync`, the one place that hands the work to the sync engine in this process. Under
+`sync_executor = "rq"` these functions do not run here: executors.RQHandOverExecutor hands the same due runs to
+NetBox's RQ workers.
 """
 
 import logging
@@ -227,5 +228,5 @@ def requeue_sync_now(fabric_id):
 
 
 def dispatch_sync(fabric_id, trigger):
-    """The seam between the clock and the work: today the sync runs in this thread."""
+    """The seam between the clock and the work under the thread executor: the sync runs in this thread."""
     return sync_fabric(fabric_id, trigger)

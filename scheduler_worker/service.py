@@ -15,7 +15,6 @@ import time
 from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.db import DatabaseError, close_old_connections
 
@@ -25,6 +24,7 @@ from netbox_hedgehog.scheduling.job_ids import parse_job_id
 from netbox_hedgehog.sync import mark_interrupted, recover_interrupted_syncs
 
 from .connections import create_job_store_engine, refresh_django_connection
+from .executors import SyncExecutor
 from .heartbeat import Heartbeat
 from .jobs import requeue_sync_now, runs
 from .leader import LeaderLock
@@ -45,6 +45,7 @@ LEADER_CHECK_SECONDS = 1
 class SchedulerService:
     def __init__(self, settings):
         self.settings = settings
+        self.executor = SyncExecutor(settings.executor, settings.thread_pool_size)
         self.stopping = threading.Event()
         self.leader = LeaderLock()
         self.heartbeat = Heartbeat()
@@ -59,8 +60,8 @@ class SchedulerService:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.request_stop)
         logger.info(
-            'Scheduler starting on %s (pid %s, version %s, %d sync threads)',
-            self.heartbeat.hostname, self.heartbeat.pid, __version__, self.settings.thread_pool_size,
+            'Scheduler starting on %s (pid %s, version %s, %s)',
+            self.heartbeat.hostname, self.heartbeat.pid, __version__, self.executor.describe(),
         )
         self.engine = create_job_store_engine(self.settings.thread_pool_size)
         cut_off = set()
@@ -128,7 +129,7 @@ class SchedulerService:
         self.store = FabricJobStore(self.engine, self.on_unrestorable)
         scheduler = BackgroundScheduler(
             jobstores={'default': self.store},
-            executors={'default': ThreadPoolExecutor(max_workers=self.settings.thread_pool_size)},
+            executors={'default': self.executor.apscheduler_executor()},
             job_defaults={
                 'coalesce': True,
                 'max_instances': 1,
@@ -227,6 +228,8 @@ class SchedulerService:
                 logger.warning('Could not count the jobs for the heartbeat: %s', exc)
         self.heartbeat.beat(role, job_count)
         self.next_beat = time.monotonic() + self.settings.heartbeat_interval
+        if role == SchedulerRoleChoices.LEADER:
+            self.attempt('watch the runs handed over', self.executor.watch)
 
     def on_unrestorable(self, job_ids):
         with self.unrestorable_guard:

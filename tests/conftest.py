@@ -3,7 +3,7 @@ Shared fixtures. Settings come from NETBOX_CONFIGURATION=devtools.netbox_configu
 
 Fixtures of one area live in their own module, registered here for every test module: the Kubernetes API
 stand-in and fabrics on it (sync_fixtures), a fabric synced from it (mirror_fixtures), scheduler processes
-(scheduler_harness).
+(scheduler_harness), RQ workers (rq_harness).
 """
 
 from datetime import timedelta
@@ -20,7 +20,7 @@ from utilities.permissions import resolve_permission_type
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices
 from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SchedulerNotice
 
-pytest_plugins = ('tests.sync_fixtures', 'tests.mirror_fixtures', 'tests.scheduler_harness')
+pytest_plugins = ('tests.sync_fixtures', 'tests.mirror_fixtures', 'tests.scheduler_harness', 'tests.rq_harness')
 
 # The `fabric` fixture's token: no page, response or log may ever show it.
 FABRIC_TOKEN = 'tok-fixture-5d2e-never-show-this'

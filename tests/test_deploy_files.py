@@ -21,6 +21,7 @@ from django.core.management import get_commands, load_command_class
 
 from netbox_hedgehog import HedgehogConfig
 from netbox_hedgehog.kinds import KINDS
+from netbox_hedgehog.sync.queued import QUEUE_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / 'compose.yaml'
@@ -28,6 +29,7 @@ DOCKERFILE = REPO / 'Dockerfile'
 DOCKER_PLUGIN_CONFIG = REPO / 'docker' / 'config' / 'plugins.py'
 NETBOX_ENV_EXAMPLE = REPO / 'env' / 'netbox.env.example'
 SCHEDULER_UNIT = REPO / 'contrib' / 'netbox-hedgehog-scheduler.service'
+WORKER_UNIT = REPO / 'contrib' / 'netbox-hedgehog-worker@.service'
 NETBOX_RQ_UNIT = Path(netbox.__file__).parent / '_data' / 'contrib' / 'netbox-rq.service'
 RBAC_MANIFEST = REPO / 'contrib' / 'hedgehog-rbac.yaml'
 
@@ -83,6 +85,7 @@ class TestCompose:
             'netbox-worker',
             'hedgehog-scheduler',
             'hedgehog-scheduler-standby',
+            'hedgehog-worker',
         }
 
     def test_dependencies_name_real_services(self, services):
@@ -91,7 +94,7 @@ class TestCompose:
                 assert dependency in services, f'{name} depends on unknown service {dependency}'
 
     def test_netbox_services_use_the_image_built_from_this_repository(self, services):
-        for name in ('netbox', 'netbox-worker', 'hedgehog-scheduler', 'hedgehog-scheduler-standby'):
+        for name in ('netbox', 'netbox-worker', 'hedgehog-scheduler', 'hedgehog-scheduler-standby', 'hedgehog-worker'):
             assert services[name]['build']['context'] == '.', name
             assert services[name]['image'] == services['netbox']['image'], name
 
@@ -99,6 +102,21 @@ class TestCompose:
         command = services['netbox-worker']['command']
         assert command[:2] == MANAGE_PY
         assert management_command(command[2:]) == 'rqworker'
+
+    def test_hedgehog_worker_serves_only_the_plugin_queue_and_scales(self, services, settings):
+        service = services['hedgehog-worker']
+        assert service['command'][:2] == MANAGE_PY
+        assert management_command(service['command'][2:]) == 'rqworker'
+        assert service['command'][3:] == [QUEUE_NAME]
+        assert QUEUE_NAME in settings.RQ_QUEUES
+        # --scale needs a service without a fixed container name or published port.
+        assert 'container_name' not in service and 'ports' not in service
+        assert service['restart'] == 'unless-stopped'
+        # NetBox's own worker does not take the syncs, so they never delay NetBox's jobs.
+        assert QUEUE_NAME not in services['netbox-worker']['command']
+
+    def test_env_example_shows_the_executor_setting(self):
+        assert re.search(r'^# NETBOX_HEDGEHOG_SYNC_EXECUTOR=thread$', NETBOX_ENV_EXAMPLE.read_text(), re.MULTILINE)
 
     def test_scheduler_command_and_health_check_are_real(self, services):
         for name in ('hedgehog-scheduler', 'hedgehog-scheduler-standby'):
@@ -200,18 +218,36 @@ class TestSystemdUnit:
         assert int(unit['Service']['TimeoutStopSec']) > SHUTDOWN_GRACE_PERIOD
         assert unit['Install']['WantedBy'] == 'multi-user.target'
 
-    def test_systemd_accepts_the_unit(self):
+    @pytest.mark.parametrize('path', [SCHEDULER_UNIT, WORKER_UNIT], ids=['scheduler', 'worker'])
+    def test_systemd_accepts_the_unit(self, path):
         # A prerequisite (devtools/prerequisites.sh installs it), not a reason to skip the check unnoticed.
         assert shutil.which('systemd-analyze'), 'systemd-analyze is missing: run devtools/prerequisites.sh test'
-        result = subprocess.run(
-            ['systemd-analyze', 'verify', '--man=no', str(SCHEDULER_UNIT)], capture_output=True, text=True
-        )
+        # A template unit is verified as its instance "@i", which is enough to load every setting.
+        result = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(path)], capture_output=True, text=True)
         # NetBox's venv does not exist on a development machine; every other complaint is a real error.
         missing_venv = re.compile(r'Command /opt/netbox/venv/\S+ is not executable')
         complaints = [
             line for line in result.stderr.splitlines() if line.strip() and not missing_venv.search(line)
         ]
         assert not complaints, '\n'.join(complaints)
+
+
+class TestWorkerUnit:
+    def test_runs_an_rq_worker_on_the_plugin_queue_like_netbox_runs_its_own(self):
+        unit, netbox_rq = read_unit(WORKER_UNIT)['Service'], read_unit(NETBOX_RQ_UNIT)['Service']
+        for key in ('Type', 'User', 'Group', 'WorkingDirectory'):
+            assert unit[key] == netbox_rq[key], key
+        interpreter, manage_py, *command = unit['ExecStart'].split()
+        rq_interpreter, rq_manage_py, *_ = netbox_rq['ExecStart'].split()
+        assert (interpreter, manage_py) == (rq_interpreter, rq_manage_py)
+        assert management_command(command) == 'rqworker'
+        assert command[1:] == [QUEUE_NAME]
+
+    def test_restarts_on_failure_and_stops_gracefully(self):
+        unit = read_unit(WORKER_UNIT)
+        assert unit['Service']['Restart'] == 'on-failure'
+        assert unit['Service']['KillSignal'] == 'SIGTERM'
+        assert unit['Install']['WantedBy'] == 'multi-user.target'
 
 
 class TestRbacManifest:

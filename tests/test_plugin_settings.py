@@ -27,6 +27,7 @@ BAD_VALUES = {
     'sync_run_retention': (0, 'sync_run_retention', 'an integer from 1 to 1000000'),
     'sync_changed_names_cap': (-5, 'sync_changed_names_cap', 'an integer from 0 to 1000000'),
     'sync_mirror_step': ('not a path', 'sync_mirror_step', 'the dotted path of a function'),
+    'sync_executor': ('celery', 'sync_executor', "one of 'thread', 'rq'"),
     'scheduler_thread_pool_size': (0, 'scheduler_thread_pool_size', 'an integer from 1 to 256'),
     'scheduler_poll_interval': (0, 'scheduler_poll_interval', 'a number from 0.1 to 86400'),
     'scheduler_reconcile_interval': (10**6, 'scheduler_reconcile_interval', 'a number from 1 to 86400'),
@@ -45,6 +46,7 @@ WRONG_TYPES = [
     ('kubernetes_read_timeout', True),
     ('scheduler_thread_pool_size', None),
     ('sync_mirror_step', None),
+    ('sync_executor', ['rq']),
 ]
 
 

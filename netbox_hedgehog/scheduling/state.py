@@ -14,6 +14,7 @@ from netbox.plugins import get_plugin_config
 
 from ..choices import SchedulerRoleChoices
 from ..models import SchedulerHeartbeat
+from .executor import executor_state
 from .job_store import job_store_exists
 from .locks import leader_backend_pid
 
@@ -95,7 +96,8 @@ def check_health():
     """
     The health probe behind `netbox hedgehog_scheduler --check` (compose health checks, monitoring).
 
-    Return (healthy, one line saying why). Healthy means a leader's heartbeat is fresh and it holds the lock.
+    Return (healthy, one line saying why). Healthy means a leader's heartbeat is fresh, it holds the lock, and
+    its runs have somewhere to go (under "rq", at least one live worker on the queue).
     """
     try:
         state = scheduler_state()
@@ -103,9 +105,15 @@ def check_health():
         return False, f'cannot read the scheduler state from the database: {exc}'.strip()
     if not state.healthy:
         return False, f'no healthy scheduler leader: {state.problem}'
+    executor = executor_state()
+    if executor.problem:
+        return False, executor.problem
     leader = state.leader
     standbys = len(state.standbys)
+    workers = ''
+    if executor.workers is not None:
+        workers = f'; {executor.workers} RQ worker(s), {executor.waiting} run(s) waiting'
     return True, (
         f'scheduler leader {leader.hostname}:{leader.pid} (version {leader.version}) beat '
-        f'{leader.heartbeat_age:.1f} s ago; {leader.job_count} jobs; {standbys} standby(s)'
+        f'{leader.heartbeat_age:.1f} s ago; {leader.job_count} jobs; {standbys} standby(s){workers}'
     )

@@ -12,7 +12,7 @@ from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
 from ..run_record import SyncError, summarize_errors
 from .engine import mirror_fabric
-from .lock import fabric_sync_lock, is_sync_running
+from .lock import SyncAlreadyRunning, fabric_sync_lock
 from .timing import phase
 
 logger = logging.getLogger('netbox_hedgehog.sync')
@@ -95,13 +95,21 @@ def recover_interrupted_syncs():
     """
     Mark runs and fabrics left "syncing" by a process that died as interrupted errors.
 
-    A fabric whose lock is still held is being synced by a live process and is left alone.
+    A fabric whose lock is still held is being synced by a live process and is left alone. The lock is held while
+    marking, so a sync starting meanwhile (on an RQ worker, say) cannot have its fresh run marked by mistake.
     Returns the number of runs marked.
     """
     stuck_fabric_ids = set(
         SyncRun.objects.filter(outcome=SyncOutcomeChoices.RUNNING).values_list('fabric_id', flat=True)
     ) | set(HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).values_list('pk', flat=True))
-    return sum(mark_interrupted(fabric_id) for fabric_id in stuck_fabric_ids if not is_sync_running(fabric_id))
+    marked = 0
+    for fabric_id in stuck_fabric_ids:
+        try:
+            with fabric_sync_lock(fabric_id):
+                marked += mark_interrupted(fabric_id)
+        except SyncAlreadyRunning:
+            continue
+    return marked
 
 
 def mark_interrupted(fabric_id, lock_timeout=None):

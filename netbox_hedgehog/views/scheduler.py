@@ -4,6 +4,7 @@ from utilities.views import ContentTypePermissionRequiredMixin
 
 from ..models import HedgehogFabric, SyncRun
 from ..scheduler_status import scheduler_outage
+from ..scheduling.executor import executor_state
 from ..scheduling.job_store import fabrics_without_job, list_jobs
 from ..scheduling.state import scheduler_state
 from ..tables import SyncRunTable
@@ -28,6 +29,7 @@ class SchedulerView(ContentTypePermissionRequiredMixin, View):
         runs_table.configure(request)
         return render(request, 'netbox_hedgehog/scheduler.html', {
             'state': state,
+            'executor': executor_state(),
             'outage': scheduler_outage(state),
             # A job of a fabric the user may not see is counted but not shown.
             'jobs': [job for job in jobs if job.fabric_id in visible],

@@ -4,6 +4,7 @@ from ...models import SchedulerNotice
 from .fabric import HedgehogFabricSerializer
 
 __all__ = (
+    'ExecutorStateSerializer',
     'FabricWithoutJobSerializer',
     'SchedulerInstanceSerializer',
     'SchedulerJobSerializer',
@@ -47,6 +48,16 @@ class SchedulerJobSerializer(serializers.Serializer):
     last_run_started = serializers.DateTimeField(allow_null=True)
     last_run_outcome = serializers.CharField(allow_null=True)
     last_run_duration = serializers.FloatField(allow_null=True)
+
+
+class ExecutorStateSerializer(serializers.Serializer):
+    """Where due runs go (netbox_hedgehog.scheduling.executor.ExecutorState)."""
+
+    name = serializers.CharField(help_text='The sync_executor setting: thread or rq')
+    queue = serializers.CharField(allow_blank=True, help_text='The RQ queue under rq')
+    workers = serializers.IntegerField(allow_null=True, help_text='Live RQ workers on the queue; null under thread')
+    waiting = serializers.IntegerField(allow_null=True, help_text='Runs waiting in the queue; null under thread')
+    problem = serializers.CharField(allow_blank=True)
 
 
 class FabricWithoutJobSerializer(serializers.Serializer):

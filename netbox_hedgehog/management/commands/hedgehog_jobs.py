@@ -3,6 +3,7 @@ import json
 from django.utils import timezone
 
 from netbox_hedgehog.api.serializers import (
+    ExecutorStateSerializer,
     FabricWithoutJobSerializer,
     SchedulerJobSerializer,
     SchedulerStatusSerializer,
@@ -10,6 +11,7 @@ from netbox_hedgehog.api.serializers import (
 from netbox_hedgehog.formatting import relative_to_now
 from netbox_hedgehog.management.base import NonWebCommand
 from netbox_hedgehog.scheduler_status import scheduler_status
+from netbox_hedgehog.scheduling.executor import executor_state
 from netbox_hedgehog.scheduling.job_store import fabrics_without_job, list_jobs
 from netbox_hedgehog.scheduling.state import scheduler_state
 
@@ -31,20 +33,22 @@ class Command(NonWebCommand):
         state = scheduler_state()
         jobs = list_jobs()
         unscheduled = fabrics_without_job(jobs, state)
+        executor = executor_state()
         if options['json']:
-            self.stdout.write(json.dumps(self.as_dict(state, jobs, unscheduled), indent=2))
+            self.stdout.write(json.dumps(self.as_dict(state, executor, jobs, unscheduled), indent=2))
         else:
-            self.write_text(state, jobs, unscheduled)
+            self.write_text(state, executor, jobs, unscheduled)
 
-    def as_dict(self, state, jobs, unscheduled):
+    def as_dict(self, state, executor, jobs, unscheduled):
         """The REST API's representations: the scheduler status of /api/plugins/hedgehog/scheduler/, and the jobs."""
         return {
             'scheduler': SchedulerStatusSerializer(scheduler_status(state, jobs)).data,
+            'executor': ExecutorStateSerializer(executor).data,
             'jobs': SchedulerJobSerializer(jobs, many=True).data,
             'fabrics_without_job': FabricWithoutJobSerializer(unscheduled, many=True).data,
         }
 
-    def write_text(self, state, jobs, unscheduled):
+    def write_text(self, state, executor, jobs, unscheduled):
         now = timezone.now()
         if state.leader:
             leader = state.leader
@@ -58,6 +62,15 @@ class Command(NonWebCommand):
             self.stdout.write(
                 f'Standby: {standby.hostname}:{standby.pid}, last heartbeat {standby.heartbeat_age:.0f} s ago'
             )
+        if executor.workers is not None:
+            self.stdout.write(
+                f'Executor: {executor.name}, queue {executor.queue}: {executor.workers} live worker(s), '
+                f'{executor.waiting} run(s) waiting'
+            )
+        else:
+            self.stdout.write(f'Executor: {executor.name}')
+        if executor.problem:
+            self.stdout.write(f'Executor: {executor.problem}')
 
         self.stdout.write('')
         rows = [('JOB', 'FABRIC', 'INTERVAL', 'NEXT RUN', '', 'LAST RUN', 'OUTCOME', 'DURATION')]
