@@ -287,8 +287,8 @@ def bench_clock(report, db, size):
     from django.utils import timezone
 
     from netbox_hedgehog.models import HedgehogFabric
-    from scheduler_worker.engine import create_job_store_engine
-    from scheduler_worker.reconcile import JobKeeper
+    from scheduler_worker.connections import create_job_store_engine
+    from scheduler_worker.reconcile import JobReconciler
     from scheduler_worker.store import JOB_TABLE, FabricJobStore
 
     fabrics, interval = size.clock_fabrics, 60
@@ -329,7 +329,7 @@ def bench_clock(report, db, size):
                                                timezone=UTC)
         keeper_scheduler.start(paused=True)
         reconcile_started = time.perf_counter()
-        counts = JobKeeper(keeper_scheduler).reconcile_all()
+        counts = JobReconciler(keeper_scheduler).reconcile_all()
         reconcile = time.perf_counter() - reconcile_started
         keeper_scheduler.shutdown(wait=False)
         engine.dispose()

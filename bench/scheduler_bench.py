@@ -124,7 +124,7 @@ class Report:
 
 
 def job_store(db):
-    from scheduler_worker.store import JOB_TABLE
+    from netbox_hedgehog.scheduling.job_store import JOB_TABLE
 
     def interval(job_id):
         row = db.execute(f'SELECT job_state FROM {JOB_TABLE} WHERE id = %s', [job_id]).fetchone()

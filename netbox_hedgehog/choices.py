@@ -72,6 +72,18 @@ class SchedulerNoticeActionChoices(ChoiceSet):
     ]
 
 
+class SchedulerJobKindChoices(ChoiceSet):
+    """What a job in the scheduler's job store is: a fabric's periodic sync, or one queued "sync now"."""
+
+    SCHEDULED = 'scheduled'
+    SYNC_NOW = 'sync_now'
+
+    CHOICES = [
+        (SCHEDULED, _('Scheduled'), 'blue'),
+        (SYNC_NOW, _('Sync now'), 'purple'),
+    ]
+
+
 class SchedulerRoleChoices(ChoiceSet):
     LEADER = 'leader'
     STANDBY = 'standby'

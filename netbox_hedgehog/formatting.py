@@ -1,4 +1,6 @@
-"""Human-readable renderings shared by tables, templates and commands."""
+"""Human-readable renderings shared by tables, templates, commands and the scheduler's log."""
+
+from datetime import UTC
 
 from .run_record import CHANGE_ACTIONS
 
@@ -60,3 +62,10 @@ def relative_to_now(moment, now):
         return 'now'
     span = humanize_seconds(abs(seconds))
     return f'in {span}' if seconds > 0 else f'{span} ago'
+
+
+def moment_with_distance(moment, now):
+    """"now", or "at 2026-01-01 12:00:00 UTC (in 5 min)": a moment for a log line, absolute and relative."""
+    if abs((moment - now).total_seconds()) < 1:
+        return 'now'
+    return f"at {moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')} ({relative_to_now(moment, now)})"

@@ -4,7 +4,7 @@ from netbox.context import current_request
 
 from .choices import SchedulerNoticeActionChoices
 from .models import HedgehogFabric
-from .notices import notify_scheduler
+from .scheduling.notices import notify_scheduler
 
 
 def _requesting_user():

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from .models import SchedulerNotice
-from .notices import request_sync_now
 from .scheduler_status import scheduler_outage
+from .scheduling.notices import request_sync_now
 
 __all__ = ('CannotSync', 'QueuedSync', 'queue_sync')
 

@@ -14,33 +14,26 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
-from django.core.exceptions import ImproperlyConfigured
-from netbox.plugins import get_plugin_config
 
-from netbox_hedgehog.choices import SyncTriggerChoices
+from netbox_hedgehog.choices import SchedulerJobKindChoices, SyncTriggerChoices
+from netbox_hedgehog.scheduling.job_ids import parse_job_id
 from netbox_hedgehog.sync import recover_interrupted_syncs
 from netbox_hedgehog.sync.queued import QUEUE_NAME, HandOver, hand_over
 
-from .jobs import REQUESTED_JOB_PREFIX, SCHEDULED_JOB_PREFIX, parse_job_id, runs
+from .jobs import runs
 
-__all__ = ('EXECUTORS', 'RQHandOverExecutor', 'SyncExecutor', 'configured_executor')
+__all__ = ('RQHandOverExecutor', 'SyncExecutor')
 
 logger = logging.getLogger('scheduler_worker.executors')
 
+# The values of the sync_executor setting (netbox_hedgehog.settings validates it at start).
 THREAD = 'thread'
 RQ = 'rq'
-EXECUTORS = (THREAD, RQ)
 
-TRIGGERS = {SCHEDULED_JOB_PREFIX: SyncTriggerChoices.SCHEDULED, REQUESTED_JOB_PREFIX: SyncTriggerChoices.MANUAL}
-
-
-def configured_executor():
-    name = get_plugin_config('netbox_hedgehog', 'sync_executor')
-    if name not in EXECUTORS:
-        raise ImproperlyConfigured(
-            f"PLUGINS_CONFIG['netbox_hedgehog']['sync_executor'] must be one of {', '.join(EXECUTORS)}"
-        )
-    return name
+TRIGGERS = {
+    SchedulerJobKindChoices.SCHEDULED: SyncTriggerChoices.SCHEDULED,
+    SchedulerJobKindChoices.SYNC_NOW: SyncTriggerChoices.MANUAL,
+}
 
 
 class SyncExecutor:
@@ -96,11 +89,11 @@ class RQHandOverExecutor(BaseExecutor):
             lateness = datetime.now(UTC) - slot
             if lateness > timedelta(seconds=job.misfire_grace_time):
                 return [JobExecutionEvent(EVENT_JOB_MISSED, job.id, None, slot)]
-        prefix, fabric_id = parse_job_id(job.id)
-        if prefix is None:
+        kind, fabric_id = parse_job_id(job.id)
+        if kind is None:
             logger.warning('Job %s belongs to no fabric; not handed over', job.id)
             return []
-        trigger = TRIGGERS[prefix]
+        trigger = TRIGGERS[kind]
         try:
             outcome, rq_job_id = hand_over(fabric_id, trigger, slot, job.misfire_grace_time)
         except Exception as exc:
@@ -108,7 +101,7 @@ class RQHandOverExecutor(BaseExecutor):
             return [JobExecutionEvent(EVENT_JOB_ERROR, job.id, None, slot, exception=exc)]
         if trigger == SyncTriggerChoices.MANUAL:
             # The request is in the queue now (or covered by the run waiting there); a new one gets its own run.
-            runs.take_pending_request(fabric_id)
+            runs.drop_pending_request(fabric_id)
         if outcome == HandOver.QUEUED:
             logger.info('Run of fabric %s due %s handed to the RQ queue as %s', fabric_id, slot, rq_job_id)
         elif outcome == HandOver.COALESCED:

@@ -13,7 +13,7 @@ from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
 from netbox_hedgehog.models import SchedulerHeartbeat
 
-from .engine import refresh_django_connection
+from .connections import refresh_django_connection
 
 __all__ = ('Heartbeat',)
 

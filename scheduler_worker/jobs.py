@@ -13,30 +13,18 @@ import threading
 import time
 from contextlib import contextmanager
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 
-from netbox_hedgehog.choices import SyncTriggerChoices
+from netbox_hedgehog.choices import SchedulerNoticeActionChoices, SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.scheduling.notices import notify_scheduler
 from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
 
-from .engine import refresh_django_connection
+from .connections import refresh_django_connection
 
-__all__ = (
-    'REQUESTED_JOB_PREFIX',
-    'SCHEDULED_JOB_PREFIX',
-    'dispatch_sync',
-    'parse_job_id',
-    'requested_job_id',
-    'run_requested_sync',
-    'run_scheduled_sync',
-    'runs',
-    'scheduled_job_id',
-)
+__all__ = ('dispatch_sync', 'requeue_sync_now', 'run_requested_sync', 'run_scheduled_sync', 'runs')
 
 logger = logging.getLogger('scheduler_worker.jobs')
-
-SCHEDULED_JOB_PREFIX = 'fabric-sync:'
-REQUESTED_JOB_PREFIX = 'fabric-sync-now:'
 
 # How often a "sync now" that found another process syncing the fabric tries again.
 BUSY_RETRY_SECONDS = 1
@@ -45,41 +33,44 @@ BUSY_RETRY_SECONDS = 1
 LEADERSHIP_GRACE_SECONDS = 5
 
 
-def scheduled_job_id(fabric_id):
-    return f'{SCHEDULED_JOB_PREFIX}{fabric_id}'
-
-
-def requested_job_id(fabric_id):
-    return f'{REQUESTED_JOB_PREFIX}{fabric_id}'
-
-
-def parse_job_id(job_id):
-    """Return (prefix, fabric_id) for one of our job ids, or (None, None) for anything else."""
-    for prefix in (SCHEDULED_JOB_PREFIX, REQUESTED_JOB_PREFIX):
-        if job_id.startswith(prefix) and job_id[len(prefix):].isdigit():
-            return prefix, int(job_id[len(prefix):])
-    return None, None
-
-
 class RunRegistry:
     """
     The process-wide state every run consults: may runs start, which fabrics are syncing right now, and one
     turn-taking lock per fabric.
 
+    Runs may start only while a leading service is bound: the service binds its leader lock and its stop event
+    when it starts leading and unbinds them when it stops (stored jobs call the module-level functions below, so
+    this state cannot travel with the job).
+
     The per-fabric lock makes a "sync now" and a scheduled run of the same fabric take turns: whichever comes
     second waits for the first to finish and then runs, so neither is lost, duplicated or overlapped. A "sync now"
     counts as pending from the moment it is queued until its run takes its turn; a request arriving meanwhile is
-    covered by that run and merged into it.
+    covered by that run and merged into it. A request still pending when the scheduler stops is handed back to the
+    notice table (requeue_sync_now), so the next leader runs it: its notice was acknowledged when it was queued.
     """
 
     def __init__(self):
+        # Set when the process stops; replaced by the service's own event on binding.
         self.stopping = threading.Event()
-        self.may_start = lambda: False
+        self._leader = None
         self._turns = {}
         self._turns_guard = threading.Lock()
         self._pending_requests = set()
         self._running = {}
         self._changed = threading.Condition()
+
+    def bind(self, leader, stopping):
+        """From now on runs start while `leader.confirm()` holds, and give up waiting once `stopping` is set."""
+        self.stopping = stopping
+        self._leader = leader
+
+    def unbind(self):
+        """Leadership ended: no run starts until a service binds again."""
+        self._leader = None
+
+    def may_start(self):
+        leader = self._leader
+        return leader is not None and leader.confirm()
 
     def turn(self, fabric_id):
         with self._turns_guard:
@@ -100,9 +91,27 @@ class RunRegistry:
         with self._turns_guard:
             return fabric_id in self._pending_requests
 
-    def take_pending_request(self, fabric_id):
+    def drop_pending_request(self, fabric_id):
         with self._turns_guard:
             self._pending_requests.discard(fabric_id)
+
+    def claim_request(self, fabric_id):
+        """
+        The run of a "sync now" takes its turn: from here on a new request needs a run of its own. Refused once
+        the scheduler is stopping, atomically with take_unclaimed_requests(), so that every request is either run
+        here or handed on, never both and never neither.
+        """
+        with self._turns_guard:
+            if self.stopping.is_set():
+                return False
+            self._pending_requests.discard(fabric_id)
+            return True
+
+    def take_unclaimed_requests(self):
+        """The fabrics whose "sync now" was queued but never started; called once the scheduler is stopping."""
+        with self._turns_guard:
+            pending, self._pending_requests = self._pending_requests, set()
+            return pending
 
     @contextmanager
     def running(self, fabric_id, trigger):
@@ -146,15 +155,19 @@ def run_sync(fabric_id, trigger):
             logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
             return
     try:
-        if trigger == SyncTriggerChoices.MANUAL:
-            # From here on a new "sync now" needs a run of its own.
-            runs.take_pending_request(fabric_id)
+        if trigger == SyncTriggerChoices.MANUAL and not runs.claim_request(fabric_id):
+            # Still pending: the stopping service hands it on (SchedulerService.hand_on_unclaimed_requests).
+            logger.info('Run of fabric %s (%s) not started: the scheduler is stopping', fabric_id, trigger)
+            return
         if runs.stopping.is_set():
+            # A scheduled slot missed this way runs when a scheduler leads again (JobReconciler.run_missed_slots).
             logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
             return
         # Checked at the last moment: a run must not start once this process is no longer the leader.
         if not runs.wait_for_leadership(LEADERSHIP_GRACE_SECONDS):
             logger.warning('Run of fabric %s (%s) not started: this scheduler is not leading', fabric_id, trigger)
+            if trigger == SyncTriggerChoices.MANUAL:
+                requeue_sync_now(fabric_id)
             return
         with runs.running(fabric_id, trigger):
             refresh_django_connection()
@@ -182,7 +195,8 @@ def run_when_free(fabric_id, trigger):
                 logger.warning('Run of fabric %s (%s) skipped: another process is syncing it', fabric_id, trigger)
                 return
             if runs.stopping.wait(BUSY_RETRY_SECONDS):
-                logger.info('Run of fabric %s (%s) dropped: the scheduler is stopping', fabric_id, trigger)
+                logger.info('Run of fabric %s (%s) not started: the scheduler is stopping', fabric_id, trigger)
+                requeue_sync_now(fabric_id)
                 return
             close_old_connections()
             continue
@@ -194,6 +208,23 @@ def run_when_free(fabric_id, trigger):
             fabric_id, run.outcome, time.monotonic() - started, run.pk, trigger,
         )
         return
+
+
+def requeue_sync_now(fabric_id):
+    """
+    Hand a "sync now" this process accepted but will not run back to the notice table, for the next leader.
+
+    Its notice was marked processed when the request was queued here. If the request's job is still in the job
+    store, the next leader merges the two into one run.
+    """
+    try:
+        with transaction.atomic():
+            notify_scheduler(fabric_id, SchedulerNoticeActionChoices.SYNC_NOW)
+    except DatabaseError as exc:
+        logger.error('Sync now of fabric %s lost: cannot hand it back to the notice table: %s', fabric_id, exc)
+        return False
+    logger.info('Sync now of fabric %s handed back to the notice table for the next leader', fabric_id)
+    return True
 
 
 def dispatch_sync(fabric_id, trigger):

@@ -10,15 +10,13 @@ import logging
 
 import psycopg
 
-from .engine import connect
+from netbox_hedgehog.scheduling.locks import LEADER_LOCK_KEY, LEADER_LOCK_SPACE
 
-__all__ = ('LEADER_LOCK_KEY', 'LEADER_LOCK_SPACE', 'LeaderLock', 'leader_backend_pid')
+from .connections import connect
+
+__all__ = ('LeaderLock',)
 
 logger = logging.getLogger('scheduler_worker.leader')
-
-# Two-key advisory lock (space, key). The space differs from the per-fabric sync locks ("HHS").
-LEADER_LOCK_SPACE = 0x48_48_4C  # "HHL"
-LEADER_LOCK_KEY = 1
 
 
 class LeaderLock:
@@ -78,17 +76,3 @@ class LeaderLock:
         connection, self.connection = self.connection, None
         if connection is not None:
             connection.close()
-
-
-def leader_backend_pid(cursor):
-    """The PostgreSQL backend pid holding the leader lock in this database, or None."""
-    cursor.execute(
-        """
-        SELECT pid FROM pg_locks
-        WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s AND objsubid = 2
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        """,
-        [LEADER_LOCK_SPACE, LEADER_LOCK_KEY],
-    )
-    row = cursor.fetchone()
-    return row[0] if row else None

@@ -1,5 +1,5 @@
 """
-Applying the web side's notices (netbox_hedgehog.notices) to the job store.
+Applying the web side's notices (netbox_hedgehog.scheduling.notices) to the job store.
 
 Rows are taken with FOR UPDATE SKIP LOCKED inside one transaction and marked processed only after they were
 applied; a crash in between leaves them pending and the next leader applies them again, which is harmless
@@ -17,9 +17,10 @@ from psycopg import sql
 
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices
 from netbox_hedgehog.models import SchedulerNotice
-from netbox_hedgehog.notices import NOTIFY_CHANNEL
+from netbox_hedgehog.scheduling.notices import NOTIFY_CHANNEL
 
-from .engine import connect
+from .connections import connect
+from .sync_now import queue_sync_now
 
 __all__ = ('NoticeListener', 'apply_pending_notices', 'prune_processed_notices')
 
@@ -31,7 +32,7 @@ BATCH_SIZE = 500
 PROCESSED_NOTICE_RETENTION = timedelta(hours=1)
 
 
-def apply_pending_notices(keeper):
+def apply_pending_notices(reconciler):
     """Apply every pending notice; return how many were applied."""
     applied = 0
     while True:
@@ -41,23 +42,23 @@ def apply_pending_notices(keeper):
                 .filter(processed__isnull=True)
                 .order_by('pk')[:BATCH_SIZE]
             )
-            apply_notices(keeper, notices)
+            apply_notices(reconciler, notices)
             SchedulerNotice.objects.filter(pk__in=[notice.pk for notice in notices]).update(processed=timezone.now())
         applied += len(notices)
         if len(notices) < BATCH_SIZE:
             return applied
 
 
-def apply_notices(keeper, notices):
+def apply_notices(reconciler, notices):
     # Changes first, each fabric once however often it was edited, then the "sync now" requests in order.
     changed = dict.fromkeys(
         notice.fabric_id for notice in notices if notice.action != SchedulerNoticeActionChoices.SYNC_NOW
     )
     for fabric_id in changed:
-        keeper.apply_fabric(fabric_id)
+        reconciler.reconcile_fabric(fabric_id)
     for notice in notices:
         if notice.action == SchedulerNoticeActionChoices.SYNC_NOW:
-            keeper.request_run(notice.fabric_id)
+            queue_sync_now(reconciler.scheduler, notice.fabric_id)
 
 
 def prune_processed_notices():

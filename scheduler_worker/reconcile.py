@@ -1,33 +1,26 @@
 """
 Deriving the job store from the fabric rows, which are the truth.
 
-`JobKeeper.apply_fabric()` brings one fabric's job in line with its row (used for each notice);
-`JobKeeper.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
-Both are idempotent: applying the same fabric twice changes nothing the second time.
+`JobReconciler.reconcile_fabric()` brings one fabric's job in line with its row (used for each notice);
+`JobReconciler.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
+Both are idempotent: reconciling the same fabric twice changes nothing the second time.
 """
 
 import logging
 from datetime import UTC, timedelta
 
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
 
+from netbox_hedgehog.choices import SchedulerJobKindChoices
+from netbox_hedgehog.formatting import moment_with_distance
 from netbox_hedgehog.models import HedgehogFabric
+from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
-from .jobs import (
-    REQUESTED_JOB_PREFIX,
-    SCHEDULED_JOB_PREFIX,
-    parse_job_id,
-    requested_job_id,
-    run_requested_sync,
-    run_scheduled_sync,
-    runs,
-    scheduled_job_id,
-)
+from .jobs import run_scheduled_sync
 
-__all__ = ('JobKeeper', 'first_run_time', 'misfire_grace_time')
+__all__ = ('SCHEDULE_FIELDS', 'JobReconciler', 'first_run_time', 'misfire_grace_time', 'unschedulable_reason')
 
 logger = logging.getLogger('scheduler_worker.reconcile')
 
@@ -63,16 +56,18 @@ def unschedulable_reason(fabric):
     return 'no connection configured'
 
 
-class JobKeeper:
+class JobReconciler:
+    """Adds, changes and removes the scheduled jobs of a scheduler so that they match the fabric rows."""
+
     def __init__(self, scheduler):
         self.scheduler = scheduler
 
-    def apply_fabric(self, fabric_id):
+    def reconcile_fabric(self, fabric_id):
         """Re-read one fabric and add, change or remove its job to match."""
         fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
         job = self.scheduler.get_job(scheduled_job_id(fabric_id))
         if fabric is None:
-            self.remove(requested_job_id(fabric_id), 'fabric deleted')
+            self.remove(sync_now_job_id(fabric_id), 'fabric deleted')
         return self.fit(fabric_id, fabric, job)
 
     def fit(self, fabric_id, fabric, job):
@@ -103,7 +98,7 @@ class JobKeeper:
             return self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk)))
         logger.info(
             'Added job %s for fabric %s: every %d s, first run %s',
-            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, describe_time(next_run, now),
+            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, moment_with_distance(next_run, now),
         )
         return 'added'
 
@@ -121,7 +116,7 @@ class JobKeeper:
             )
             logger.info(
                 'Changed job %s for fabric %s: every %d s (was %d s), next run %s',
-                job.id, fabric.name, fabric.sync_interval, job_interval(job), describe_time(next_run, now),
+                job.id, fabric.name, fabric.sync_interval, job_interval(job), moment_with_distance(next_run, now),
             )
             return 'changed'
         if job.name != f'Sync fabric {fabric.name}':
@@ -139,56 +134,16 @@ class JobKeeper:
         logger.info('Removed job %s (%s)', job_id, reason)
         return True
 
-    def request_run(self, fabric_id):
-        """
-        Queue one immediate "sync now" as a one-off job in the persistent store.
-
-        A request still pending (queued, not yet started) already covers a new one, so it is merged. A request
-        made while the fabric is syncing gets its own run after that sync (see jobs.RunRegistry).
-        """
-        fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
-        if fabric is None or not fabric.has_connection:
-            logger.info('Sync now of fabric %s ignored: %s', fabric_id, unschedulable_reason(fabric))
-            return False
-        job_id = requested_job_id(fabric_id)
-        if runs.has_pending_request(fabric_id) or self.scheduler.get_job(job_id) is not None:
-            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
-            return False
-        now = timezone.now()
-        runs.add_pending_request(fabric_id)
-        try:
-            self.scheduler.add_job(
-                run_requested_sync,
-                trigger=DateTrigger(run_date=now, timezone=UTC),
-                args=(fabric_id,),
-                id=job_id,
-                name=f'Sync fabric {fabric.name} now',
-                next_run_time=now,
-                # However late it gets to run (a restart in between), an explicit request is honoured once.
-                misfire_grace_time=None,
-                # One may run while the next one waits for its turn; see RunRegistry.
-                max_instances=2,
-            )
-        except ConflictingIdError:
-            logger.info('Sync now of fabric %s merged into the request already queued', fabric.name)
-            return False
-        except Exception:
-            # Not queued after all; the notice stays pending and is applied again.
-            runs.take_pending_request(fabric_id)
-            raise
-        logger.info('Added job %s: sync fabric %s now', job_id, fabric.name)
-        return True
-
     def reconcile_all(self):
         """Make the job store match every fabric row: add missing jobs, remove orphans, fix intervals."""
         fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
         scheduled = {}
         counts = {'added': 0, 'changed': 0, 'removed': 0}
         for job in self.scheduler.get_jobs():
-            prefix, fabric_id = parse_job_id(job.id)
-            if prefix == SCHEDULED_JOB_PREFIX:
+            kind, fabric_id = parse_job_id(job.id)
+            if kind == SchedulerJobKindChoices.SCHEDULED:
                 scheduled[fabric_id] = job
-            elif prefix == REQUESTED_JOB_PREFIX:
+            elif kind == SchedulerJobKindChoices.SYNC_NOW:
                 if fabric_id not in fabrics and self.remove(job.id, 'fabric deleted'):
                     counts['removed'] += 1
             elif self.remove(job.id, 'not a fabric job'):
@@ -205,8 +160,33 @@ class JobKeeper:
         )
         return counts
 
+    def run_missed_slots(self):
+        """
+        Run once, now, each scheduled job whose latest slot never started; return how many there were.
 
-def describe_time(when, now):
-    delay = (when - now).total_seconds()
-    stamp = when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')
-    return 'now' if delay <= 0 else f'at {stamp} (in {delay:.0f} s)'
+        A leader takes a slot off the job store (advancing the job to its next slot) just before the run starts.
+        If it stops, dies or loses leadership in between, the store says "next slot" while the fabric never synced
+        for the last one. A new leader, before it resumes, finds such jobs by the fabric's last_sync (stamped when a
+        run starts): older than the slot before the job's next one. Missed slots collapse into one run, as
+        APScheduler coalesces them; the schedule then continues one interval after it.
+        """
+        now = timezone.now()
+        fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
+        missed = 0
+        for job in self.scheduler.get_jobs():
+            kind, fabric_id = parse_job_id(job.id)
+            fabric = fabrics.get(fabric_id)
+            if kind != SchedulerJobKindChoices.SCHEDULED or fabric is None or job.next_run_time is None:
+                continue
+            if job.next_run_time <= now:
+                continue  # due anyway
+            slot = job.next_run_time - job.trigger.interval
+            if fabric.last_sync is not None and fabric.last_sync >= slot:
+                continue
+            self.scheduler.modify_job(job.id, next_run_time=now)
+            logger.warning(
+                'Run of fabric %s due %s never started (the scheduler stopped or leadership moved); running it now',
+                fabric.name, moment_with_distance(slot, now),
+            )
+            missed += 1
+        return missed

@@ -1,9 +1,11 @@
 """
 The scheduler process: contend for leadership, and while leading keep the job store in step and run the jobs.
 
-Leading goes: start APScheduler paused -> recover syncs a dead process left "syncing" -> reconcile every fabric
-against the job store -> apply pending notices -> resume. Then, until stopped or until the leader lock is lost,
-one loop applies notices (woken by NOTIFY, polling as the fallback), reconciles periodically and beats.
+Leading goes: bind the run registry to the leader lock -> start APScheduler paused -> recover syncs a dead process
+left "syncing" -> reconcile every fabric against the job store -> bring forward slots a former leader took but never
+started -> apply pending notices -> resume. Then, until stopped or until the leader lock is lost, one loop applies
+notices (woken by NOTIFY, polling as the fallback), reconciles periodically and beats. Stopping lets running syncs
+finish within the grace period and hands every "sync now" that never started back to the notice table.
 """
 
 import logging
@@ -18,16 +20,16 @@ from django.db import DatabaseError, close_old_connections
 
 from netbox_hedgehog import __version__
 from netbox_hedgehog.choices import SchedulerRoleChoices
-from netbox_hedgehog.sync import recover_interrupted_syncs
+from netbox_hedgehog.scheduling.job_ids import parse_job_id
+from netbox_hedgehog.sync import mark_interrupted, recover_interrupted_syncs
 
-from .engine import create_job_store_engine, refresh_django_connection
-from .executors import SyncExecutor, configured_executor
+from .connections import create_job_store_engine, refresh_django_connection
+from .executors import SyncExecutor
 from .heartbeat import Heartbeat
-from .jobs import parse_job_id, runs
+from .jobs import requeue_sync_now, runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
-from .reconcile import JobKeeper
-from .recovery import mark_cut_off
+from .reconcile import JobReconciler
 from .store import FabricJobStore
 
 __all__ = ('SchedulerService',)
@@ -43,8 +45,8 @@ LEADER_CHECK_SECONDS = 1
 class SchedulerService:
     def __init__(self, settings):
         self.settings = settings
-        self.executor = SyncExecutor(configured_executor(), settings.thread_pool_size)
-        self.stopping = runs.stopping
+        self.executor = SyncExecutor(settings.executor, settings.thread_pool_size)
+        self.stopping = threading.Event()
         self.leader = LeaderLock()
         self.heartbeat = Heartbeat()
         self.engine = None
@@ -62,7 +64,6 @@ class SchedulerService:
             self.heartbeat.hostname, self.heartbeat.pid, __version__, self.executor.describe(),
         )
         self.engine = create_job_store_engine(self.settings.thread_pool_size)
-        runs.may_start = self.leader.confirm
         cut_off = set()
         standby_logged = False
         try:
@@ -86,8 +87,9 @@ class SchedulerService:
     def lead(self):
         logger.info('Leadership acquired: this scheduler now runs the fabric syncs')
         scheduler = self.build_scheduler()
-        keeper = JobKeeper(scheduler)
+        reconciler = JobReconciler(scheduler)
         listener = NoticeListener(self.stopping) if self.settings.listen else None
+        runs.bind(self.leader, self.stopping)
         try:
             refresh_django_connection()
             scheduler.start(paused=True)
@@ -97,11 +99,12 @@ class SchedulerService:
             recovered = recover_interrupted_syncs()
             if recovered:
                 logger.warning('Marked %d sync run(s) left running by a stopped scheduler as interrupted', recovered)
-            keeper.reconcile_all()
-            apply_pending_notices(keeper)
+            reconciler.reconcile_all()
+            reconciler.run_missed_slots()
+            apply_pending_notices(reconciler)
             scheduler.resume()
             logger.info('Scheduling resumed')
-            self.keep_in_step(keeper, listener)
+            self.keep_in_step(reconciler, listener)
         except Exception as exc:
             logger.exception('Scheduling failed: %s; giving up leadership and starting over', exc)
             self.stopping.wait(STANDBY_RETRY_SECONDS)
@@ -113,8 +116,11 @@ class SchedulerService:
                 # Running syncs are not waited for here: drain() did that, or leadership is gone and they are on
                 # their own (the per-fabric sync lock keeps a new leader from overlapping them).
                 scheduler.shutdown(wait=False)
+            if self.stopping.is_set():
+                self.hand_on_unclaimed_requests()
             if listener is not None:
                 listener.close()
+            runs.unbind()
             self.leader.release()
             close_old_connections()
         return cut_off
@@ -136,13 +142,13 @@ class SchedulerService:
         scheduler.add_listener(self.on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         return scheduler
 
-    def keep_in_step(self, keeper, listener):
+    def keep_in_step(self, reconciler, listener):
         now = time.monotonic()
         next_poll = now + self.settings.poll_interval
         next_reconcile = now + self.settings.reconcile_interval
         while not self.stopping.is_set():
             if not self.leader.confirm():
-                keeper.scheduler.pause()
+                reconciler.scheduler.pause()
                 logger.error('Leadership lost: scheduling stopped')
                 return
             timeout = min(next_poll, next_reconcile, self.next_beat) - time.monotonic()
@@ -154,10 +160,10 @@ class SchedulerService:
                 notified = False
             now = time.monotonic()
             if notified or now >= next_poll:
-                self.attempt('apply notices', apply_pending_notices, keeper)
+                self.attempt('apply notices', apply_pending_notices, reconciler)
                 next_poll = now + self.settings.poll_interval
             if self.take_unrestorable() or now >= next_reconcile:
-                self.attempt('reconcile', keeper.reconcile_all)
+                self.attempt('reconcile', reconciler.reconcile_all)
                 self.attempt('prune notices', prune_processed_notices)
                 next_reconcile = now + self.settings.reconcile_interval
             self.beat_when_due(SchedulerRoleChoices.LEADER)
@@ -177,9 +183,27 @@ class SchedulerService:
                 return set()
             self.beat_when_due(SchedulerRoleChoices.LEADER)
         cut_off = runs.wait_until_idle(0)
-        if cut_off:
-            mark_cut_off(cut_off)
+        for fabric_id in cut_off:
+            self.mark_cut_off(fabric_id)
         return cut_off
+
+    def hand_on_unclaimed_requests(self):
+        """Every "sync now" accepted but not started goes back to the notice table, for whoever leads next."""
+        for fabric_id in sorted(runs.take_unclaimed_requests()):
+            self.attempt('hand on a sync now', requeue_sync_now, fabric_id)
+
+    def mark_cut_off(self, fabric_id):
+        """
+        Record a sync this process has to cut off as interrupted. recover_interrupted_syncs() would skip it, as this
+        very process still holds its fabric's lock; the sync thread dies with the process right after.
+        """
+        try:
+            mark_interrupted(fabric_id, lock_timeout='2s')
+        except DatabaseError as exc:
+            # The next leader's start-up recovery marks it once this process (and its lock) is gone.
+            logger.warning('Could not mark the sync of fabric %s as interrupted: %s', fabric_id, exc)
+            return
+        logger.warning('Sync of fabric %s cut off by shutdown; marked interrupted', fabric_id)
 
     def attempt(self, what, step, *args):
         """Run one step of the loop like a request: fresh connections, and a failure is logged, not fatal."""

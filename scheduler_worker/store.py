@@ -5,9 +5,9 @@ import logging
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import and_, func, select
 
-__all__ = ('JOB_TABLE', 'FabricJobStore')
+from netbox_hedgehog.scheduling.job_store import JOB_TABLE
 
-JOB_TABLE = 'hedgehog_scheduler_jobs'
+__all__ = ('FabricJobStore',)
 
 logger = logging.getLogger('scheduler_worker.store')
 

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from scheduler_worker.joblist import list_jobs, scheduler_state
-from scheduler_worker.store import JOB_TABLE
+from netbox_hedgehog.scheduling.job_store import JOB_TABLE, list_jobs
+from netbox_hedgehog.scheduling.state import scheduler_state
 
 NETBOX = str(Path(sys.executable).with_name('netbox'))
 

@@ -1,5 +1,6 @@
 """
-A stand-in for the mirroring step (netbox_hedgehog.sync.engine) in scheduler tests and the benchmark.
+A stand-in for the mirroring step (netbox_hedgehog.sync.engine) in scheduler tests and the benchmark, set as the
+plugin setting `sync_mirror_step` by tests.scheduler_configuration.
 
 The scheduler does not care what a sync does, only that it runs when it should; this one succeeds after the
 number of seconds given in the fabric's description as "stub-sync-seconds=<n>" (0 when absent).

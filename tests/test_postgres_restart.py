@@ -22,7 +22,7 @@ from netbox_hedgehog.choices import (
     SyncTriggerChoices,
 )
 from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SchedulerNotice, SyncRun
-from netbox_hedgehog.notices import NOTIFY_CHANNEL
+from netbox_hedgehog.scheduling.notices import NOTIFY_CHANNEL
 from scheduler_worker.store import JOB_TABLE
 
 from .private_postgres import PrivateCluster

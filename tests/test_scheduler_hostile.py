@@ -13,7 +13,7 @@ from django.db import connection
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
-from scheduler_worker.store import JOB_TABLE
+from netbox_hedgehog.scheduling.job_store import JOB_TABLE
 
 from .hostile_servers import DRIP, HostileServer
 from .scheduler_harness import FAST_SETTINGS, SchedulerProcess, wait_for

@@ -15,7 +15,7 @@ from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncTriggerChoices
 from netbox_hedgehog.kinds import KINDS
 from netbox_hedgehog.models import HedgehogFabric, SyncRun
-from netbox_hedgehog.notices import request_sync_now
+from netbox_hedgehog.scheduling.notices import request_sync_now
 
 from .scheduler_harness import jobs_by_id, wait_for
 from .sync_fixtures import TOKEN, expected_counts, fabric_objects, mirror_counts

@@ -9,12 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from netbox_hedgehog.models import HedgehogFabric, SchedulerNotice
-from netbox_hedgehog.notices import request_sync_now
-from scheduler_worker.engine import create_job_store_engine
+from netbox_hedgehog.scheduling.job_store import JOB_TABLE
+from netbox_hedgehog.scheduling.notices import request_sync_now
+from scheduler_worker.connections import create_job_store_engine
 from scheduler_worker.jobs import runs
 from scheduler_worker.notices import apply_pending_notices
-from scheduler_worker.reconcile import JobKeeper, first_run_time
-from scheduler_worker.store import JOB_TABLE, FabricJobStore
+from scheduler_worker.reconcile import JobReconciler, first_run_time
+from scheduler_worker.store import FabricJobStore
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 
@@ -22,8 +23,8 @@ SERVER = 'http://127.0.0.1:9'
 
 
 @pytest.fixture
-def keeper():
-    """A JobKeeper over a paused scheduler (nothing runs) with the real job store in the test database."""
+def reconciler():
+    """A JobReconciler over a paused scheduler (nothing runs) with the real job store in the test database."""
     # The job table is not a Django model, so test-database flushes leave behind what earlier scheduler
     # processes (other test modules) stored in it.
     with connection.cursor() as cursor:
@@ -32,17 +33,17 @@ def keeper():
     unrestorable = []
     scheduler = BackgroundScheduler(jobstores={'default': FabricJobStore(engine, unrestorable.extend)}, timezone=UTC)
     scheduler.start(paused=True)
-    keeper = JobKeeper(scheduler)
-    keeper.unrestorable = unrestorable
-    yield keeper
+    reconciler = JobReconciler(scheduler)
+    reconciler.unrestorable = unrestorable
+    yield reconciler
     scheduler.shutdown(wait=False)
     engine.dispose()
     with connection.cursor() as cursor:
         cursor.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
 
 
-def job(keeper, fabric):
-    return keeper.scheduler.get_job(f'fabric-sync:{fabric.pk}')
+def job(reconciler, fabric):
+    return reconciler.scheduler.get_job(f'fabric-sync:{fabric.pk}')
 
 
 def assert_close(actual, expected, tolerance=1.0):
@@ -59,7 +60,7 @@ def test_first_run_time():
     assert first_run_time(overdue, now) == now
 
 
-def test_reconcile_derives_jobs_from_fabrics(keeper):
+def test_reconcile_derives_jobs_from_fabrics(reconciler):
     now = timezone.now()
     fresh = HedgehogFabric.objects.create(name='fresh', kubernetes_server=SERVER, sync_interval=60)
     recent = HedgehogFabric.objects.create(
@@ -68,67 +69,69 @@ def test_reconcile_derives_jobs_from_fabrics(keeper):
     disabled = HedgehogFabric.objects.create(name='disabled', kubernetes_server=SERVER, sync_enabled=False)
     unconnected = HedgehogFabric.objects.create(name='unconnected')
     # Orphans: a job whose fabric is gone and a row that belongs to nobody.
-    keeper.scheduler.add_job(print, 'interval', seconds=60, id='fabric-sync:999999')
-    keeper.scheduler.add_job(print, 'interval', seconds=60, id='something-else')
+    reconciler.scheduler.add_job(print, 'interval', seconds=60, id='fabric-sync:999999')
+    reconciler.scheduler.add_job(print, 'interval', seconds=60, id='something-else')
 
-    assert keeper.reconcile_all() == {'added': 2, 'changed': 0, 'removed': 2}
-    assert {item.id for item in keeper.scheduler.get_jobs()} == {f'fabric-sync:{fresh.pk}', f'fabric-sync:{recent.pk}'}
-    assert_close(job(keeper, fresh).next_run_time, now)
-    assert_close(job(keeper, recent).next_run_time, recent.last_sync + timedelta(seconds=60))
-    assert job(keeper, fresh).misfire_grace_time == 60
-    assert job(keeper, disabled) is None and job(keeper, unconnected) is None
+    assert reconciler.reconcile_all() == {'added': 2, 'changed': 0, 'removed': 2}
+    assert {item.id for item in reconciler.scheduler.get_jobs()} == {
+        f'fabric-sync:{fresh.pk}', f'fabric-sync:{recent.pk}'
+    }
+    assert_close(job(reconciler, fresh).next_run_time, now)
+    assert_close(job(reconciler, recent).next_run_time, recent.last_sync + timedelta(seconds=60))
+    assert job(reconciler, fresh).misfire_grace_time == 60
+    assert job(reconciler, disabled) is None and job(reconciler, unconnected) is None
 
     # A second pass changes nothing, and in particular keeps each job's next run time.
-    kept = job(keeper, fresh).next_run_time
-    assert keeper.reconcile_all() == {'added': 0, 'changed': 0, 'removed': 0}
-    assert job(keeper, fresh).next_run_time == kept
+    kept = job(reconciler, fresh).next_run_time
+    assert reconciler.reconcile_all() == {'added': 0, 'changed': 0, 'removed': 0}
+    assert job(reconciler, fresh).next_run_time == kept
 
     # An interval changed behind the scheduler's back is fixed, rescheduled from the latest start.
     HedgehogFabric.objects.filter(pk=recent.pk).update(sync_interval=120)
-    assert keeper.reconcile_all()['changed'] == 1
-    assert job(keeper, recent).trigger.interval == timedelta(seconds=120)
-    assert_close(job(keeper, recent).next_run_time, recent.last_sync + timedelta(seconds=120))
+    assert reconciler.reconcile_all()['changed'] == 1
+    assert job(reconciler, recent).trigger.interval == timedelta(seconds=120)
+    assert_close(job(reconciler, recent).next_run_time, recent.last_sync + timedelta(seconds=120))
 
 
-def test_unrestorable_row_is_reported_loudly_and_recreated(keeper, caplog):
+def test_unrestorable_row_is_reported_loudly_and_recreated(reconciler, caplog):
     fabric = HedgehogFabric.objects.create(name='restorable', kubernetes_server=SERVER, sync_interval=60)
-    keeper.reconcile_all()
+    reconciler.reconcile_all()
     with connection.cursor() as cursor:
         cursor.execute(
             f'UPDATE {JOB_TABLE} SET job_state = %s WHERE id = %s', [b'not a pickle', f'fabric-sync:{fabric.pk}']
         )
 
     with caplog.at_level(logging.ERROR, logger='scheduler_worker.store'):
-        keeper.scheduler.get_jobs()
-    assert keeper.unrestorable == [f'fabric-sync:{fabric.pk}']
+        reconciler.scheduler.get_jobs()
+    assert reconciler.unrestorable == [f'fabric-sync:{fabric.pk}']
     assert any('cannot be restored' in record.getMessage() for record in caplog.records)
 
-    assert keeper.reconcile_all()['added'] == 1
-    assert job(keeper, fabric) is not None
+    assert reconciler.reconcile_all()['added'] == 1
+    assert job(reconciler, fabric) is not None
 
 
-def test_notices_are_applied_idempotently_and_marked(keeper):
+def test_notices_are_applied_idempotently_and_marked(reconciler):
     fabric = HedgehogFabric.objects.create(name='noticed', kubernetes_server=SERVER, sync_interval=60)
-    assert apply_pending_notices(keeper) == 1
-    assert job(keeper, fabric) is not None
+    assert apply_pending_notices(reconciler) == 1
+    assert job(reconciler, fabric) is not None
     assert not SchedulerNotice.objects.filter(processed__isnull=True).exists()
-    assert apply_pending_notices(keeper) == 0
+    assert apply_pending_notices(reconciler) == 0
 
     fabric.sync_interval = 90
     fabric.save()
     fabric.save()  # the same change twice is applied once
-    assert apply_pending_notices(keeper) == 2
-    assert job(keeper, fabric).trigger.interval == timedelta(seconds=90)
+    assert apply_pending_notices(reconciler) == 2
+    assert job(reconciler, fabric).trigger.interval == timedelta(seconds=90)
 
     # Two requests before the first one ran: one queued run covers both.
     request_sync_now(fabric)
     request_sync_now(fabric)
-    apply_pending_notices(keeper)
-    assert [item.id for item in keeper.scheduler.get_jobs() if item.id.startswith('fabric-sync-now:')] == [
+    apply_pending_notices(reconciler)
+    assert [item.id for item in reconciler.scheduler.get_jobs() if item.id.startswith('fabric-sync-now:')] == [
         f'fabric-sync-now:{fabric.pk}'
     ]
-    runs.take_pending_request(fabric.pk)
+    runs.drop_pending_request(fabric.pk)
 
     fabric.delete()
-    apply_pending_notices(keeper)
-    assert keeper.scheduler.get_jobs() == []
+    apply_pending_notices(reconciler)
+    assert reconciler.scheduler.get_jobs() == []

@@ -8,14 +8,14 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scheduler_worker.joblist import list_jobs, scheduler_state
-
 from .. import filtersets
 from ..kinds import KINDS
 from ..kube.connection import test_connection
 from ..models import HedgehogFabric, SyncRun
 from ..permissions import may_act_on_fabric
-from ..scheduler_status import scheduler_outage
+from ..scheduler_status import scheduler_status
+from ..scheduling.job_store import list_jobs
+from ..scheduling.state import scheduler_state
 from ..sync_requests import CannotSync, queue_sync
 from . import serializers
 from .permissions import FabricActionPermission
@@ -92,18 +92,7 @@ class SchedulerStatusView(APIView):
     def get(self, request):
         if not request.user.has_perm('netbox_hedgehog.view_schedulerheartbeat'):
             raise PermissionDenied('You may not view the scheduler status.')
-        state = scheduler_state()
-        outage = scheduler_outage(state)
-        serializer = SchedulerStatusSerializer({
-            'running': state.leader is not None,
-            'healthy': state.healthy,
-            'problem': state.problem,
-            'stopped_since': outage.since if outage else None,
-            'heartbeat_age': state.leader.heartbeat_age if state.leader else None,
-            'leader': state.leader,
-            'standbys': state.standbys,
-            'job_count': len(list_jobs()),
-        })
+        serializer = SchedulerStatusSerializer(scheduler_status(scheduler_state(), list_jobs()))
         return Response(serializer.data)
 
 

@@ -8,9 +8,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-# First key of the two-key advisory lock space, so the plugin's locks cannot collide with anyone else's.
-# (The scheduler's leader lock uses a different first key.)
-FABRIC_SYNC_LOCK_SPACE = 0x48_48_53  # "HHS"
+from ..scheduling.locks import FABRIC_SYNC_LOCK_SPACE
 
 
 class SyncAlreadyRunning(Exception):

@@ -1,15 +1,18 @@
 """A sync attempt's life cycle: lock, fabric state, run record, pruning. The mirroring itself is in engine.py."""
 
 import logging
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from netbox.plugins import get_plugin_config
 
 from ..choices import SyncOutcomeChoices, SyncStatusChoices
 from ..models import HedgehogFabric, SyncRun
 from ..models.deletion import delete_sync_runs
 from ..run_record import SyncError, summarize_errors
+from .engine import mirror_fabric
 from .lock import SyncAlreadyRunning, fabric_sync_lock
 from .timing import phase
 
@@ -24,6 +27,18 @@ INVENTORY_FAILED = (
 UNEXPECTED_MESSAGE = 'the sync failed with an unexpected error; the NetBox log ("netbox_hedgehog.sync") has the details'
 
 
+@cache
+def mirror_step():
+    """
+    The step that mirrors a fabric's resources into NetBox: the engine's, read once per process.
+
+    The setting `sync_mirror_step` (development and tests only) names another function(fabric, run) instead, so
+    a scheduler under test goes through the real runner (lock, run record, fabric state) without a cluster.
+    """
+    path = get_plugin_config('netbox_hedgehog', 'sync_mirror_step')
+    return import_string(path) if path else mirror_fabric
+
+
 def sync_fabric(fabric_id, trigger):
     """
     Run one sync of a fabric and return its SyncRun.
@@ -31,8 +46,6 @@ def sync_fabric(fabric_id, trigger):
     Raises SyncAlreadyRunning at once (without waiting) when another sync of the fabric is in progress, and
     HedgehogFabric.DoesNotExist when the fabric is gone.
     """
-    from .engine import mirror_fabric
-
     fabric = HedgehogFabric.objects.get(pk=fabric_id)
     with fabric_sync_lock(fabric.pk):
         started = timezone.now()
@@ -45,7 +58,7 @@ def sync_fabric(fabric_id, trigger):
             )
         logger.info('Sync of fabric %s started (run %s, %s)', fabric.name, run.pk, trigger)
         try:
-            mirror_fabric(fabric, run)
+            mirror_step()(fabric, run)
         except Exception:
             logger.exception('Sync of fabric %s failed (run %s)', fabric.name, run.pk)
             run.outcome = SyncOutcomeChoices.FAILED
@@ -107,25 +120,34 @@ def recover_interrupted_syncs():
     marking, so a sync starting meanwhile (on an RQ worker, say) cannot have its fresh run marked by mistake.
     Returns the number of runs marked.
     """
+    stuck_fabric_ids = set(
+        SyncRun.objects.filter(outcome=SyncOutcomeChoices.RUNNING).values_list('fabric_id', flat=True)
+    ) | set(HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).values_list('pk', flat=True))
     marked = 0
-    stuck = SyncRun.objects.filter(outcome=SyncOutcomeChoices.RUNNING).select_related('fabric')
-    stuck_fabric_ids = set(stuck.values_list('fabric_id', flat=True)) | set(
-        HedgehogFabric.objects.filter(sync_status=SyncStatusChoices.SYNCING).values_list('pk', flat=True)
-    )
     for fabric_id in stuck_fabric_ids:
         try:
             with fabric_sync_lock(fabric_id):
-                marked += mark_interrupted(fabric_id, stuck)
+                marked += mark_interrupted(fabric_id)
         except SyncAlreadyRunning:
             continue
     return marked
 
 
-def mark_interrupted(fabric_id, stuck):
-    marked = 0
+def mark_interrupted(fabric_id, lock_timeout=None):
+    """
+    Record the running runs of a fabric as interrupted, and the fabric as failed by the interruption.
+
+    Used for the runs of a process that died (recover_interrupted_syncs) and by a stopping scheduler for the runs
+    it cuts off, whose threads may still be inside a transaction on these rows: `lock_timeout` ("2s") then keeps
+    this from waiting on them forever. Returns the number of runs marked.
+    """
     now = timezone.now()
+    marked = 0
     with transaction.atomic():
-        for run in stuck.filter(fabric_id=fabric_id):
+        if lock_timeout is not None:
+            with connection.cursor() as cursor:
+                cursor.execute('SELECT set_config(%s, %s, true)', ['lock_timeout', lock_timeout])
+        for run in SyncRun.objects.filter(fabric_id=fabric_id, outcome=SyncOutcomeChoices.RUNNING):
             run.outcome = SyncOutcomeChoices.INTERRUPTED
             run.finished = now
             run.duration = (now - run.started).total_seconds()

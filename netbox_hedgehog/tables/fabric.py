@@ -4,11 +4,11 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from netbox.tables import PrimaryModelTable, columns
 
-from scheduler_worker.joblist import list_jobs
-
+from ..choices import SchedulerJobKindChoices
 from ..formatting import humanize_seconds, shorten
 from ..kinds.counts import mirrored_object_counts
 from ..models import HedgehogFabric
+from ..scheduling.job_store import list_jobs
 from ..templatetags.hedgehog import relative_time
 
 __all__ = ('HedgehogFabricTable',)
@@ -68,7 +68,9 @@ class HedgehogFabricTable(PrimaryModelTable):
     @cached_property
     def next_sync_times(self):
         """Next run of each fabric's scheduled job, read once per table from the scheduler's job store."""
-        return {job.fabric_id: job.next_run_time for job in list_jobs() if job.kind == 'scheduled'}
+        return {
+            job.fabric_id: job.next_run_time for job in list_jobs() if job.kind == SchedulerJobKindChoices.SCHEDULED
+        }
 
     def render_next_sync(self, value):
         return relative_time(self.next_sync_times.get(value))

@@ -2,11 +2,11 @@ from django.shortcuts import render
 from django.views.generic import View
 from utilities.views import ContentTypePermissionRequiredMixin
 
-from scheduler_worker.executor_state import executor_state
-from scheduler_worker.joblist import fabrics_without_job, list_jobs, scheduler_state
-
 from ..models import HedgehogFabric, SyncRun
 from ..scheduler_status import scheduler_outage
+from ..scheduling.executor import executor_state
+from ..scheduling.job_store import fabrics_without_job, list_jobs
+from ..scheduling.state import scheduler_state
 from ..tables import SyncRunTable
 
 __all__ = ('SchedulerView',)

@@ -2,22 +2,22 @@ import json
 
 from django.utils import timezone
 
+from netbox_hedgehog.api.serializers import (
+    ExecutorStateSerializer,
+    FabricWithoutJobSerializer,
+    SchedulerJobSerializer,
+    SchedulerStatusSerializer,
+)
+from netbox_hedgehog.formatting import relative_to_now
 from netbox_hedgehog.management.base import NonWebCommand
-from scheduler_worker.executor_state import executor_state
-from scheduler_worker.joblist import fabrics_without_job, list_jobs, scheduler_state
-
-
-def relative(when, now):
-    seconds = (when - now).total_seconds()
-    return f'in {seconds:.0f} s' if seconds >= 0 else f'{-seconds:.0f} s ago'
+from netbox_hedgehog.scheduler_status import scheduler_status
+from netbox_hedgehog.scheduling.executor import executor_state
+from netbox_hedgehog.scheduling.job_store import fabrics_without_job, list_jobs
+from netbox_hedgehog.scheduling.state import scheduler_state
 
 
 def stamp(when):
     return when.strftime('%Y-%m-%d %H:%M:%S %Z') if when else '-'
-
-
-def isoformat(when):
-    return when.isoformat() if when else None
 
 
 class Command(NonWebCommand):
@@ -40,53 +40,12 @@ class Command(NonWebCommand):
             self.write_text(state, executor, jobs, unscheduled)
 
     def as_dict(self, state, executor, jobs, unscheduled):
-        def instance(item):
-            return {
-                'hostname': item.hostname,
-                'pid': item.pid,
-                'role': item.role,
-                'started': isoformat(item.started),
-                'last_beat': isoformat(item.last_beat),
-                'heartbeat_age': round(item.heartbeat_age, 1),
-                'version': item.version,
-                'job_count': item.job_count,
-            }
-
+        """The REST API's representations: the scheduler status of /api/plugins/hedgehog/scheduler/, and the jobs."""
         return {
-            'scheduler': {
-                'healthy': state.healthy,
-                'problem': state.problem,
-                'leader': instance(state.leader) if state.leader else None,
-                'standbys': [instance(item) for item in state.standbys],
-            },
-            'executor': {
-                'name': executor.name,
-                'queue': executor.queue or None,
-                'workers': executor.workers,
-                'waiting': executor.waiting,
-                'problem': executor.problem,
-            },
-            'jobs': [
-                {
-                    'id': job.job_id,
-                    'kind': job.kind,
-                    'fabric_id': job.fabric_id,
-                    'fabric': job.fabric_name,
-                    'interval': job.interval,
-                    'next_run_time': isoformat(job.next_run_time),
-                    'seconds_until_next_run': (
-                        None if job.next_run_time is None else round(job.seconds_until_next_run, 1)
-                    ),
-                    'restorable': job.restorable,
-                    'last_run_started': isoformat(job.last_run_started),
-                    'last_run_outcome': job.last_run_outcome,
-                    'last_run_duration': job.last_run_duration,
-                }
-                for job in jobs
-            ],
-            'fabrics_without_job': [
-                {'fabric_id': item.fabric_id, 'fabric': item.fabric_name, 'reason': item.reason} for item in unscheduled
-            ],
+            'scheduler': SchedulerStatusSerializer(scheduler_status(state, jobs)).data,
+            'executor': ExecutorStateSerializer(executor).data,
+            'jobs': SchedulerJobSerializer(jobs, many=True).data,
+            'fabrics_without_job': FabricWithoutJobSerializer(unscheduled, many=True).data,
         }
 
     def write_text(self, state, executor, jobs, unscheduled):
@@ -117,11 +76,11 @@ class Command(NonWebCommand):
         rows = [('JOB', 'FABRIC', 'INTERVAL', 'NEXT RUN', '', 'LAST RUN', 'OUTCOME', 'DURATION')]
         for job in jobs:
             rows.append((
-                job.job_id if job.restorable else f'{job.job_id} (unrestorable)',
+                job.job_id,
                 job.fabric_name or f'#{job.fabric_id} (deleted)',
                 f'{job.interval} s' if job.interval else '-',
                 stamp(job.next_run_time),
-                relative(job.next_run_time, now) if job.next_run_time else 'paused',
+                relative_to_now(job.next_run_time, now) if job.next_run_time else 'paused',
                 stamp(job.last_run_started),
                 job.last_run_outcome or '-',
                 f'{job.last_run_duration:.2f} s' if job.last_run_duration is not None else '-',

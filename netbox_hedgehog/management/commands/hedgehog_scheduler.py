@@ -5,9 +5,8 @@ import sys
 from django.conf import settings
 
 from netbox_hedgehog.management.base import NonWebCommand
-from scheduler_worker.check import check_health
-from scheduler_worker.config import SchedulerSettings
-from scheduler_worker.engine import APPLICATION_NAME
+from netbox_hedgehog.scheduling.sessions import APPLICATION_NAME
+from netbox_hedgehog.scheduling.state import check_health
 
 
 class Command(NonWebCommand):
@@ -34,6 +33,9 @@ class Command(NonWebCommand):
             'application_name', f'{APPLICATION_NAME} django'
         )
 
+        # The one import of the scheduler from the plugin, and a lazy one: dependencies run from the scheduler to
+        # the plugin, and only a process that is about to schedule loads APScheduler.
+        from scheduler_worker.config import SchedulerSettings
         from scheduler_worker.service import SchedulerService
 
         cut_off = SchedulerService(SchedulerSettings.from_plugin_config()).run()

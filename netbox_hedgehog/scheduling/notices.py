@@ -2,8 +2,8 @@
 
 from django.db import connection, transaction
 
-from .choices import SchedulerNoticeActionChoices
-from .models import SchedulerNotice
+from ..choices import SchedulerNoticeActionChoices
+from ..models import SchedulerNotice
 
 __all__ = ('NOTIFY_CHANNEL', 'notify_scheduler', 'request_sync_now')
 

@@ -9,10 +9,9 @@ import psycopg
 from django.db import close_old_connections, connection, connections
 from sqlalchemy import create_engine
 
-__all__ = ('APPLICATION_NAME', 'connect', 'connection_params', 'create_job_store_engine', 'refresh_django_connection')
+from netbox_hedgehog.scheduling.sessions import APPLICATION_NAME
 
-# Shown in pg_stat_activity, so an operator can tell the scheduler's sessions apart.
-APPLICATION_NAME = 'hedgehog_scheduler'
+__all__ = ('connect', 'connection_params', 'create_job_store_engine', 'refresh_django_connection')
 
 # Django-only connection arguments that libpq does not understand.
 DJANGO_ONLY_PARAMS = ('context', 'cursor_factory', 'prepare_threshold')

@@ -2,14 +2,13 @@
 Whether the configured executor can run syncs at all, for the scheduler page, `hedgehog_jobs` and `--check`.
 
 Under "rq" a leader that queues runs nobody takes would look healthy while nothing syncs; this says so instead:
-no live worker on the queue is a problem, and so is an unreachable Redis. Read-only, like joblist.
+no live worker on the queue is a problem, and so is an unreachable Redis. Read-only, like the job store's read model.
 """
 
 from dataclasses import dataclass
 
-from netbox_hedgehog.sync.queued import QUEUE_NAME, live_workers, sync_queue, waiting_count
-
-from .executors import RQ, configured_executor
+from ..settings import plugin_setting
+from ..sync.queued import QUEUE_NAME, live_workers, sync_queue, waiting_count
 
 __all__ = ('ExecutorState', 'executor_state')
 
@@ -24,8 +23,8 @@ class ExecutorState:
 
 
 def executor_state():
-    name = configured_executor()
-    if name != RQ:
+    name = plugin_setting('sync_executor')
+    if name != 'rq':
         return ExecutorState(name=name)
     try:
         queue = sync_queue()
