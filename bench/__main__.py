@@ -6,6 +6,7 @@ import sys
 
 BENCHMARKS = {
     'sync': 'bench.sync_bench',
+    'inventory': 'bench.inventory_bench',
     'listing': 'bench.listing_bench',
     'scheduler': 'bench.scheduler_bench',
     'scale': 'bench.scale_bench',

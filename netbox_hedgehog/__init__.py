@@ -42,6 +42,8 @@ class HedgehogConfig(PluginConfig):
         # Where the scheduler's due runs go: "thread" runs them in the scheduler process (scheduler_thread_pool_size
         # threads); "rq" hands them to RQ workers on the queue netbox_hedgehog.sync. See docs/operations.md.
         'sync_executor': 'thread',
+        # The user NetBox's change log attributes inventory changes to; created (unable to log in) when missing.
+        'inventory_user': 'hedgehog-sync',
         # Scheduler process.
         'scheduler_thread_pool_size': 4,
         'scheduler_poll_interval': 5,

@@ -82,3 +82,15 @@ class SchedulerRoleChoices(ChoiceSet):
         (STANDBY, _('Standby'), 'blue'),
         (STOPPED, _('Stopped'), 'gray'),
     ]
+
+
+class InventoryOrphanChoices(ChoiceSet):
+    """What the inventory sync does with an object it owns once the fabric no longer has it."""
+
+    DELETE = 'delete'
+    MARK = 'mark'
+
+    CHOICES = [
+        (DELETE, _('Delete'), 'red'),
+        (MARK, _('Mark (keep, offline or deprecated, tagged hedgehog-orphan)'), 'orange'),
+    ]

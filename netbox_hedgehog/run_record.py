@@ -13,6 +13,7 @@ from .choices import MirrorChangeActionChoices
 
 __all__ = (
     'CHANGE_ACTIONS',
+    'INVENTORY_ACTIONS',
     'MAX_ERRORS',
     'MAX_MESSAGE',
     'MAX_SUMMARY',
@@ -24,6 +25,8 @@ __all__ = (
 
 # What a run did to mirror rows, in the order pages and summaries list them.
 CHANGE_ACTIONS = tuple(MirrorChangeActionChoices.values())
+# What a run's inventory step did to NetBox objects (SyncRun.inventory_counts), as the run page lists them.
+INVENTORY_ACTIONS = ('created', 'updated', 'adopted', 'deleted', 'marked', 'released', 'unchanged')
 
 MAX_ERRORS = 100
 MAX_MESSAGE = 500

@@ -21,7 +21,10 @@ from utilities.permissions import resolve_permission_type
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices
 from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, SchedulerNotice
 
-pytest_plugins = ('tests.sync_fixtures', 'tests.mirror_fixtures', 'tests.scheduler_harness', 'tests.rq_harness')
+pytest_plugins = (
+    'tests.sync_fixtures', 'tests.mirror_fixtures', 'tests.inventory_fixtures', 'tests.scheduler_harness',
+    'tests.rq_harness',
+)
 
 # The `fabric` fixture's token: no page, response or log may ever show it.
 FABRIC_TOKEN = 'tok-fixture-5d2e-never-show-this'

@@ -1,12 +1,14 @@
+from dcim.models import Site
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from netbox.forms import PrimaryModelBulkEditForm, PrimaryModelFilterSetForm, PrimaryModelForm, PrimaryModelImportForm
+from tenancy.models import Tenant
 from utilities.forms import BOOLEAN_WITH_BLANK_CHOICES
-from utilities.forms.fields import CommentField, TagFilterField
+from utilities.forms.fields import CommentField, CSVChoiceField, CSVModelChoiceField, TagFilterField
 from utilities.forms.rendering import FieldSet
 from utilities.forms.widgets import BulkEditNullBooleanSelect
 
-from ..choices import SyncStatusChoices
+from ..choices import InventoryOrphanChoices, SyncStatusChoices
 from ..models import HedgehogFabric
 from ..validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN, sync_interval_validators
 
@@ -16,6 +18,7 @@ __all__ = ('HedgehogFabricBulkEditForm', 'HedgehogFabricFilterForm', 'HedgehogFa
 FABRIC_FIELDS = (
     'name', 'description', 'kubernetes_server', 'kubernetes_token', 'kubernetes_ca_cert',
     'kubernetes_skip_tls_verify', 'kubeconfig', 'kubernetes_namespace', 'sync_enabled', 'sync_interval',
+    'inventory_sync', 'inventory_site', 'inventory_tenant', 'inventory_orphans', 'inventory_adopt_existing',
     'owner', 'comments', 'tags',
 )
 
@@ -68,6 +71,10 @@ class HedgehogFabricForm(PrimaryModelForm):
             name=_('Kubernetes connection'),
         ),
         FieldSet('sync_enabled', 'sync_interval', name=_('Sync')),
+        FieldSet(
+            'inventory_sync', 'inventory_site', 'inventory_tenant', 'inventory_orphans', 'inventory_adopt_existing',
+            name=_('NetBox inventory'),
+        ),
     )
 
     class Meta:
@@ -101,6 +108,16 @@ class HedgehogFabricImportForm(PrimaryModelImportForm):
     CSV/JSON/YAML import. Updating a fabric (with an id) changes only the columns given; a token or kubeconfig column
     is the secret entered, so the fabric's clean() sees whether the credentials came with a new endpoint.
     """
+
+    inventory_site = CSVModelChoiceField(
+        label=_('Inventory site'), queryset=Site.objects.all(), required=False, to_field_name='name',
+        help_text=_('Site name'),
+    )
+    inventory_tenant = CSVModelChoiceField(
+        label=_('Inventory tenant'), queryset=Tenant.objects.all(), required=False, to_field_name='name',
+        help_text=_('Tenant name'),
+    )
+    inventory_orphans = CSVChoiceField(label=_('Inventory orphans'), choices=InventoryOrphanChoices, required=False)
 
     class Meta:
         model = HedgehogFabric

@@ -8,7 +8,7 @@ when it promotes fields, and a declaration here.
 
 from django.utils.translation import gettext_lazy as _
 
-from . import promoters
+from . import mappings, promoters
 from .registry import HEALTH, VPC, WIRING, Kind, Related, Relation
 
 __all__ = ('KINDS',)
@@ -21,6 +21,7 @@ VERSION = 'v1beta1'
 KINDS = (
     Kind(
         'SwitchProfile', WIRING_API, VERSION, 'switchprofiles',
+        inventory=mappings.switch_profile,
         promote=promoters.switch_profile,
         name='switch_profile', slug='switch-profiles', menu_group=WIRING, menu_position=6,
         columns=('display_name', 'nos_type', 'platform'),
@@ -47,6 +48,7 @@ KINDS = (
     ),
     Kind(
         'VLANNamespace', WIRING_API, VERSION, 'vlannamespaces',
+        inventory=mappings.vlan_namespace,
         name='vlan_namespace', slug='vlan-namespaces', menu_group=WIRING, menu_position=5,
         related=(
             Related(_('Switches'), ('switches',), 'Switch', 'vlan_namespace_id', 'role'),
@@ -55,6 +57,7 @@ KINDS = (
     ),
     Kind(
         'IPv4Namespace', VPC_API, VERSION, 'ipv4namespaces',
+        inventory=mappings.ipv4_namespace,
         name='ipv4_namespace', slug='ipv4-namespaces', menu_group=VPC, menu_position=4,
         related=(
             Related(_('VPCs'), ('vpcs',), 'VPC', 'ipv4_namespace_id', 'mode'),
@@ -63,6 +66,7 @@ KINDS = (
     ),
     Kind(
         'Switch', WIRING_API, VERSION, 'switches',
+        inventory=mappings.switch,
         promote=promoters.switch,
         references={
             'profile': 'profile_name',
@@ -85,6 +89,7 @@ KINDS = (
     ),
     Kind(
         'Server', WIRING_API, VERSION, 'servers',
+        inventory=mappings.server,
         promote=promoters.server,
         references={'profile': 'profile_name'},
         spec_optional=True,
@@ -96,6 +101,7 @@ KINDS = (
     ),
     Kind(
         'Connection', WIRING_API, VERSION, 'connections',
+        inventory=mappings.connection,
         promote=promoters.connection,
         references={'switches': 'switch_names', 'servers': 'server_names'},
         name='connection', slug='connections', menu_group=WIRING, menu_position=3,
@@ -110,6 +116,7 @@ KINDS = (
     ),
     Kind(
         'VPC', VPC_API, VERSION, 'vpcs',
+        inventory=mappings.vpc,
         promote=promoters.vpc,
         references={'ipv4_namespace': 'ipv4_namespace_name', 'vlan_namespace': 'vlan_namespace_name'},
         name='vpc', slug='vpcs', menu_group=VPC, menu_position=1,

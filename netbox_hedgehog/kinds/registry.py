@@ -76,6 +76,9 @@ class Kind:
     spec_optional: bool = False
     # The only spec fields kept in the mirror; None keeps the whole spec.
     kept_spec_fields: tuple | None = None
+    # What it becomes in NetBox's own inventory, when its fabric syncs one: inventory(MappingContext, rows)
+    # (kinds/mappings.py); None when the kind maps to nothing.
+    inventory: Callable | None = None
 
     # How NetBox presents it. Singular snake_case name: GraphQL fields (hedgehog_<name>, hedgehog_<name>_list).
     name: str = ''
@@ -202,6 +205,8 @@ def check_declarations(kinds):
             problems.append(f'{kind.kind} declares an unknown menu group {kind.menu_group!r}')
         if kind.promote is not None and not callable(kind.promote):
             problems.append(f'{kind.kind}: promote is not callable')
+        if kind.inventory is not None and not callable(kind.inventory):
+            problems.append(f'{kind.kind}: inventory is not callable')
         for related in kind.related:
             if related.model_name not in declared:
                 problems.append(f'{kind.kind} lists related {related.model_name}, which is not a declared kind')

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from netbox.constants import CENSOR_TOKEN, CENSOR_TOKEN_CHANGED
 from netbox.models import PrimaryModel
 
-from ..choices import SyncStatusChoices
+from ..choices import InventoryOrphanChoices, SyncStatusChoices
 from ..crypto import is_entered
 from ..validators import (
     kubernetes_namespace_validator,
@@ -83,6 +83,45 @@ class HedgehogFabric(PrimaryModel):
         help_text=_('Seconds between syncs (5 to 604800)'),
     )
 
+    # NetBox inventory (docs/inventory.md): Devices, Cables and IPAM objects built from the mirror after each sync.
+    inventory_sync = models.BooleanField(
+        verbose_name=_('inventory sync'),
+        default=False,
+        help_text=_("Build and update NetBox devices, cables, VLAN groups, VRFs and prefixes from the fabric's mirror"),
+    )
+    inventory_site = models.ForeignKey(
+        to='dcim.Site',
+        on_delete=models.PROTECT,
+        related_name='+',
+        null=True,
+        blank=True,
+        verbose_name=_('inventory site'),
+        help_text=_("The site of the fabric's devices and VLAN groups (required with inventory sync)"),
+    )
+    inventory_tenant = models.ForeignKey(
+        to='tenancy.Tenant',
+        on_delete=models.PROTECT,
+        related_name='+',
+        null=True,
+        blank=True,
+        verbose_name=_('inventory tenant'),
+    )
+    inventory_orphans = models.CharField(
+        verbose_name=_('inventory orphans'),
+        max_length=10,
+        choices=InventoryOrphanChoices,
+        default=InventoryOrphanChoices.DELETE,
+        help_text=_('What happens to inventory objects the fabric no longer has'),
+    )
+    inventory_adopt_existing = models.BooleanField(
+        verbose_name=_('adopt existing objects'),
+        default=False,
+        help_text=_(
+            'Take over an existing object with the identity of a fabric object (for example a device with the '
+            "switch's name in the site) instead of reporting a conflict"
+        ),
+    )
+
     # Sync state: written only by the sync machinery, never by users.
     sync_status = models.CharField(
         verbose_name=_('sync status'),
@@ -135,6 +174,8 @@ class HedgehogFabric(PrimaryModel):
                 {'kubeconfig': _('Give either a server URL with a token, or a kubeconfig, not both.')}
             )
         self._validate_credentials_follow_endpoint()
+        if self.inventory_sync and self.inventory_site_id is None:
+            raise ValidationError({'inventory_site': _('A site is required to sync the inventory.')})
 
     def _validate_entered_secrets(self):
         errors = {}
@@ -188,7 +229,12 @@ class HedgehogFabric(PrimaryModel):
 
     def delete(self, *args, **kwargs):
         # The mirror can hold tens of thousands of rows; Django's cascade would load each one and signal it.
+        from ..inventory.orphans import release_fabric
+
         with transaction.atomic():
+            # The fabric's NetBox inventory follows its orphan policy, as if the fabric had emptied.
+            if self.inventory_objects.exists():
+                release_fabric(self)
             purge_fabric(self)
             return super().delete(*args, **kwargs)
 

@@ -222,15 +222,21 @@ def _write_columns(model, fields, staged, now):
             )
 
 
-def refresh_statistics(models):
-    """ANALYZE the tables (and many-to-many tables) of models whose row count just changed a lot."""
+def refresh_statistics(models, links=False):
+    """
+    ANALYZE the tables of models whose row count just changed a lot, or, with `links`, their many-to-many tables
+    (which only resolve_references() fills, so they are analyzed after it, and the model tables only before).
+    """
     with connection.cursor() as cursor:
         for model in models:
-            tables = [model._meta.db_table] + [
-                m2m.remote_field.through._meta.db_table
-                for m2m in model._meta.many_to_many
-                if m2m.remote_field.through._meta.auto_created
-            ]
+            if links:
+                tables = [
+                    m2m.remote_field.through._meta.db_table
+                    for m2m in model._meta.many_to_many
+                    if m2m.remote_field.through._meta.auto_created
+                ]
+            else:
+                tables = [model._meta.db_table]
             for table in tables:
                 cursor.execute(f'ANALYZE {_quote(table)}')
 

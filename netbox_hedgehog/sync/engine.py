@@ -117,8 +117,8 @@ def _apply(fabric, run, listed, errors):
         with phase('references'):
             resolve_references(fabric, changes_by_kind)
         with phase('writes'):
-            # Again, for the many-to-many rows the resolution just wrote: the next run plans with them.
-            refresh_statistics(grown)
+            # The many-to-many rows the resolution just wrote: the next run plans with them.
+            refresh_statistics(grown, links=True)
         with phase('search cache'):
             for info, *_ in prepared:
                 refresh_search_cache(fabric, info.model, changes_by_kind[info.kind])

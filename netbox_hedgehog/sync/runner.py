@@ -16,6 +16,10 @@ from .timing import phase
 logger = logging.getLogger('netbox_hedgehog.sync')
 
 INTERRUPTED_MESSAGE = 'interrupted: scheduler stopped during sync'
+INVENTORY_FAILED = (
+    'the NetBox inventory was not updated: an unexpected error; the mirror is up to date, and the NetBox log '
+    '("netbox_hedgehog.sync") has the details'
+)
 # What a run reports for an exception nobody expected: its text may hold anything, so it goes only to the log.
 UNEXPECTED_MESSAGE = 'the sync failed with an unexpected error; the NetBox log ("netbox_hedgehog.sync") has the details'
 
@@ -46,9 +50,25 @@ def sync_fabric(fabric_id, trigger):
             logger.exception('Sync of fabric %s failed (run %s)', fabric.name, run.pk)
             run.outcome = SyncOutcomeChoices.FAILED
             run.add_errors(SyncError(UNEXPECTED_MESSAGE))
+        else:
+            update_inventory(fabric, run)
         with phase('run record'):
             finish_run(fabric, run)
     return run
+
+
+def update_inventory(fabric, run):
+    """The inventory step, after a mirror that listed something; its failure is the run's error, not its end."""
+    from ..inventory.sync import sync_inventory
+
+    if not fabric.inventory_sync or fabric.inventory_site_id is None or run.outcome == SyncOutcomeChoices.FAILED:
+        return
+    try:
+        with phase('inventory'):
+            sync_inventory(fabric, run)
+    except Exception:
+        logger.exception('Inventory of fabric %s failed (run %s)', fabric.name, run.pk)
+        run.add_errors(SyncError(INVENTORY_FAILED))
 
 
 def finish_run(fabric, run):

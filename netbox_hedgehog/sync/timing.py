@@ -11,7 +11,7 @@ from contextvars import ContextVar
 __all__ = ('PHASES', 'phase', 'record_phases')
 
 # In the order a run goes through them.
-PHASES = ('listing', 'diff', 'writes', 'references', 'search cache', 'history', 'run record')
+PHASES = ('listing', 'diff', 'writes', 'references', 'search cache', 'history', 'inventory', 'run record')
 
 _current = ContextVar('sync_phase_timings', default=None)
 

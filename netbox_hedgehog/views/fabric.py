@@ -6,6 +6,7 @@ from netbox.views.generic.base import BaseObjectView
 from utilities.views import GetReturnURLMixin, register_model_view
 
 from .. import filtersets, forms, tables
+from ..inventory.counts import inventory_counts
 from ..models import HedgehogFabric, SyncRun
 from ..models.deletion import fabric_contents
 from ..permissions import may_act_on_fabric
@@ -56,7 +57,11 @@ class HedgehogFabricView(generic.ObjectView):
     queryset = HedgehogFabric.objects.all()
 
     def get_extra_context(self, request, instance):
-        return {'may_act': may_act_on_fabric(request.user, instance), **live_context(request, instance)}
+        return {
+            'may_act': may_act_on_fabric(request.user, instance),
+            'inventory_counts': inventory_counts(instance, request.user),
+            **live_context(request, instance),
+        }
 
 
 @register_model_view(HedgehogFabric, 'live')

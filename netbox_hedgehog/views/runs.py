@@ -5,7 +5,7 @@ from utilities.views import register_model_view
 from .. import filtersets, forms, tables
 from ..formatting import change_totals
 from ..models import SyncRun
-from ..run_record import CHANGE_ACTIONS
+from ..run_record import CHANGE_ACTIONS, INVENTORY_ACTIONS
 
 __all__ = ('SyncRunListView', 'SyncRunView')
 
@@ -30,6 +30,7 @@ class SyncRunView(generic.ObjectView):
         kinds = sorted(set(instance.counts) | set(instance.changes))
         return {
             'totals': change_totals(instance.counts),
+            'inventory_actions': INVENTORY_ACTIONS,
             'kinds': [
                 {
                     'kind': kind,

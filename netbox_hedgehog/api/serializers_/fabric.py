@@ -1,8 +1,10 @@
+from dcim.api.serializers import SiteSerializer
 from netbox.api.fields import ChoiceField
 from netbox.api.serializers import PrimaryModelSerializer
 from rest_framework import serializers
+from tenancy.api.serializers import TenantSerializer
 
-from ...choices import SyncStatusChoices
+from ...choices import InventoryOrphanChoices, SyncStatusChoices
 from ...models import HedgehogFabric
 from ...validators import SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN
 
@@ -28,13 +30,18 @@ class HedgehogFabricSerializer(PrimaryModelSerializer):
         },
     )
     sync_status = ChoiceField(choices=SyncStatusChoices, read_only=True)
+    inventory_site = SiteSerializer(nested=True, required=False, allow_null=True)
+    inventory_tenant = TenantSerializer(nested=True, required=False, allow_null=True)
+    inventory_orphans = ChoiceField(choices=InventoryOrphanChoices, required=False)
 
     class Meta:
         model = HedgehogFabric
         fields = (
             'id', 'url', 'display_url', 'display', 'name', 'description', 'kubernetes_server', 'kubernetes_token',
             'kubernetes_token_set', 'kubernetes_ca_cert', 'kubernetes_skip_tls_verify', 'kubeconfig',
-            'kubeconfig_set', 'kubernetes_namespace', 'sync_enabled', 'sync_interval', 'sync_status', 'last_sync',
+            'kubeconfig_set', 'kubernetes_namespace', 'sync_enabled', 'sync_interval', 'inventory_sync',
+            'inventory_site', 'inventory_tenant', 'inventory_orphans', 'inventory_adopt_existing', 'sync_status',
+            'last_sync',
             'last_successful_sync', 'sync_error', 'owner', 'comments', 'tags', 'custom_fields', 'created',
             'last_updated',
         )

@@ -1,0 +1,400 @@
+"""
+Write a Plan into NetBox: create what is missing, update only fields that differ, never touch what the fabric
+does not own.
+
+Objects are saved one by one through the ORM, so NetBox's change log, cable path tracing, search cache and event
+rules see every change; everything else is read in bulk, one query per model, so a run in which nothing changed
+reads a few queries and writes nothing.
+"""
+
+import logging
+from collections import Counter, defaultdict
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, models, transaction
+from django.db.backends.postgresql.psycopg_any import NumericRange
+from extras.models import TaggedItem
+
+from ..models import InventoryObject
+from ..run_record import SyncError
+from .plan import Ref, Source
+
+__all__ = ('MODEL_ORDER', 'Writer', 'model_label', 'taggable')
+
+logger = logging.getLogger('netbox_hedgehog.inventory')
+
+# The order objects are written in: everything an object refers to comes before it.
+MODEL_ORDER = (
+    'dcim.Manufacturer', 'dcim.Platform', 'dcim.DeviceRole', 'dcim.DeviceType', 'dcim.InterfaceTemplate',
+    'dcim.Device', 'dcim.Interface', 'dcim.Cable', 'ipam.VLANGroup', 'ipam.VLAN', 'ipam.VRF', 'ipam.Prefix',
+    'ipam.IPAddress',
+)
+# A cable's ends are its terminations, not fields: compared and written apart from the rest.
+CABLE_ENDS = ('a_terminations', 'b_terminations')
+WRITE_FAILED = 'could not be written to NetBox; the NetBox log ("netbox_hedgehog.inventory") has the details'
+
+
+def model_label(model):
+    return model._meta.label_lower
+
+
+def taggable(model):
+    """Device type components (interface templates) take no tags; their ownership record says whose they are."""
+    return hasattr(model, 'tags')
+
+
+def comparable(value):
+    """A field value as the plan holds it, whether it came from the plan or from the database."""
+    if isinstance(value, NumericRange):
+        return (value.lower, value.upper)
+    if isinstance(value, (list, tuple)):
+        return tuple(comparable(item) for item in value)
+    if value is not None and type(value).__module__.startswith('netaddr'):
+        return str(value)
+    return value
+
+
+def stored(attname, value):
+    """A plan value as the model field takes it."""
+    if attname == 'vid_ranges':
+        return [NumericRange(low, high, bounds='[)') for low, high in value]
+    return value
+
+
+class Record:
+    """An ownership record as the writer reads it."""
+
+    __slots__ = ('adopted', 'object_id', 'orphaned', 'pk')
+
+    def __init__(self, pk, object_id, orphaned, adopted):
+        self.pk, self.object_id, self.orphaned, self.adopted = pk, object_id, orphaned, adopted
+
+
+class Writer:
+    def __init__(self, fabric, plan, tag, orphan_tag):
+        self.fabric = fabric
+        self.plan = plan
+        self.tag = tag
+        self.orphan_tag = orphan_tag
+        self.adopt = fabric.inventory_adopt_existing
+        # (model label, Source) -> primary key of the NetBox object, for every written or found object.
+        self.pks = {}
+        self.owned = set()
+        # Found unchanged so far: a late field that differs turns them into updates.
+        self.unchanged = set()
+        self.counts = defaultdict(Counter)
+        self.errors = []
+        self.records = self._read_records()
+
+    def _read_records(self):
+        records = defaultdict(dict)
+        rows = InventoryObject.objects.filter(fabric=self.fabric).values_list(
+            'pk', 'object_type_id', 'object_id', 'kind', 'uid', 'part', 'orphaned', 'adopted',
+        )
+        for pk, type_id, object_id, kind, uid, part, orphaned, adopted in rows:
+            label = model_label(ContentType.objects.get_for_id(type_id).model_class())
+            records[label][Source(kind, uid, part)] = Record(pk, object_id, orphaned, adopted)
+        return records
+
+    # Resolving the plan's references.
+
+    def resolve(self, value):
+        if isinstance(value, Ref):
+            return self.pks.get((value.model.lower(), value.source))
+        if isinstance(value, tuple) and value and isinstance(value[0], Ref):
+            resolved = tuple(self.resolve(item) for item in value)
+            return None if None in resolved else resolved
+        return value
+
+    def resolved_fields(self, want):
+        """The want's fields with references resolved, or None when one refers to an object that is not written."""
+        fields = {}
+        for attname, value in want.fields.items():
+            resolved = self.resolve(value)
+            if resolved is None and value is not None:
+                return None
+            fields[attname] = resolved
+        return fields
+
+    # Writing.
+
+    def write(self):
+        for label in MODEL_ORDER:
+            wants = self.plan.of_model(label)
+            if wants or self.records.get(label.lower()):
+                self._write_model(apps.get_model(label), wants)
+        self._write_late_fields()
+
+    def _write_model(self, model, wants):
+        label = model_label(model)
+        records = self.records[label]
+        compared = sorted({name for want in wants for name in want.fields if name not in CABLE_ENDS})
+        owned_ids = [record.object_id for record in records.values()]
+        actual = {row['pk']: row for row in model.objects.filter(pk__in=owned_ids).values('pk', *compared)}
+        self._forget_vanished(label, records, actual)
+        object_type = ContentType.objects.get_for_model(model)
+        if taggable(model):
+            tagged = set(TaggedItem.objects.filter(
+                content_type=object_type, tag=self.tag, object_id__in=owned_ids,
+            ).values_list('object_id', flat=True))
+        else:
+            tagged = set(owned_ids)
+        ends, cabled = {}, {}
+        if model._meta.label == 'dcim.Cable':
+            ends = self._cable_ends(actual)
+            cabled = self._cabled_interfaces(wants)
+        found = self._find_existing(model, [want for want in wants if want.source not in records])
+        # Objects this fabric owns for a source it no longer has: one with the identity of a new source is the
+        # same thing recreated in the cluster (a new uid), and is taken back rather than reported as a conflict.
+        wanted = {want.source for want in wants}
+        reclaimable = {record.object_id: source for source, record in records.items() if source not in wanted}
+        # A cable has no name in NetBox: its ends are its identity.
+        reclaimable_cables = {ends[pk]: pk for pk in reclaimable if pk in ends}
+        for want in wants:
+            # Resolved one by one: a LAG written just before its members is what they refer to.
+            fields = self.resolved_fields(want)
+            if fields is None or (want.parent is not None and self._key(want.parent) not in self.owned):
+                continue
+            record = records.get(want.source)
+            if record is not None:
+                self._update(model, object_type, want, fields, record, actual[record.object_id],
+                             record.object_id in tagged, ends.get(record.object_id))
+                continue
+            existing = found.get(id(want))
+            if existing is None and ends:
+                existing = reclaimable_cables.get(self._cable_key(fields))
+            if existing in reclaimable:
+                record = self._move_record(records, reclaimable.pop(existing), want.source)
+                self._update(model, object_type, want, fields, record, actual[existing], existing in tagged,
+                             ends.get(existing))
+            elif existing is None:
+                if cabled and self._cabled_elsewhere(want, fields, cabled, actual):
+                    continue
+                self._create(model, object_type, want, fields)
+            elif want.shared:
+                self.pks[self._key(want)] = existing
+            elif want.claim or self.adopt:
+                self._adopt(model, object_type, want, fields, existing)
+            else:
+                self.errors.append(SyncError(
+                    f'NetBox already has the {model._meta.verbose_name} "{want.name}" (id {existing}), which this '
+                    'fabric did not create; it was left unchanged and the fabric object was not added',
+                    want.source.kind, self._source_name(want),
+                ))
+
+    def _cabled_interfaces(self, wants):
+        """{interface pk: cable pk} of the interfaces the planned cables end on that have a cable already."""
+        from dcim.models import Interface
+
+        pks = {pk for want in wants for end in CABLE_ENDS for pk in (self.resolve(want.fields[end]) or ())}
+        return dict(Interface.objects.filter(pk__in=pks, cable__isnull=False).values_list('pk', 'cable_id'))
+
+    def _cabled_elsewhere(self, want, fields, cabled, owned_cables):
+        """Report a planned cable whose interface has a cable the fabric does not own; True when it has one."""
+        for pk in (*fields['a_terminations'], *fields['b_terminations']):
+            cable = cabled.get(pk)
+            if cable is not None and cable not in owned_cables:
+                self.errors.append(SyncError(
+                    f'a port of this link already has the cable {cable}, which this fabric did not create; it was '
+                    'left unchanged and the link was not added',
+                    want.source.kind, self._source_name(want),
+                ))
+                return True
+        return False
+
+    @staticmethod
+    def _cable_key(fields):
+        return tuple(sorted(fields['a_terminations'])), tuple(sorted(fields['b_terminations']))
+
+    def _move_record(self, records, old_source, new_source):
+        record = records.pop(old_source)
+        InventoryObject.objects.filter(pk=record.pk).update(
+            kind=new_source.kind, uid=new_source.uid, part=new_source.part,
+        )
+        records[new_source] = record
+        return record
+
+    def _key(self, want_or_ref):
+        return (want_or_ref.model.lower(), want_or_ref.source)
+
+    def _source_name(self, want):
+        return want.name if want.source.kind != 'Connection' else want.fields.get('label', want.name)
+
+    def _forget_vanished(self, label, records, actual):
+        """Records of objects someone deleted in NetBox: the objects are made again, from the fabric."""
+        vanished = [source for source, record in records.items() if record.object_id not in actual]
+        if vanished:
+            InventoryObject.objects.filter(pk__in=[records[source].pk for source in vanished]).delete()
+            for source in vanished:
+                del records[source]
+
+    def _cable_ends(self, cables):
+        from dcim.models import CableTermination
+
+        ends = defaultdict(lambda: ([], []))
+        rows = CableTermination.objects.filter(cable_id__in=list(cables)).values_list(
+            'cable_id', 'cable_end', 'termination_id',
+        )
+        for cable_id, end, termination_id in rows:
+            ends[cable_id][0 if end == 'A' else 1].append(termination_id)
+        return {pk: (tuple(sorted(a)), tuple(sorted(b))) for pk, (a, b) in ends.items()}
+
+    def _find_existing(self, model, candidates):
+        """{id(want): pk} of existing objects with the identity of wants the fabric does not own yet, in one query."""
+        candidates = [want for want in candidates if want.identity]
+        if not candidates:
+            return {}
+        names = [name for name, _ in candidates[0].identity]
+        wanted = {}
+        for want in candidates:
+            key = tuple(comparable(self.resolve(value)) for _, value in want.identity)
+            wanted.setdefault(key, []).append(want)
+        query = models.Q()
+        for position, name in enumerate(names):
+            values = {key[position] for key in wanted}
+            condition = models.Q(**{f'{name}__in': [v for v in values if v is not None]})
+            if None in values:
+                condition |= models.Q(**{f'{name}__isnull': True})
+            query &= condition
+        found = {}
+        for row in model.objects.filter(query).values_list('pk', *names):
+            for want in wanted.get(tuple(comparable(value) for value in row[1:]), ()):
+                found[id(want)] = row[0]
+        return found
+
+    def _update(self, model, object_type, want, fields, record, row, tagged, ends):
+        key = self._key(want)
+        self.pks[key] = record.object_id
+        self.owned.add(key)
+        changed = {name: value for name, value in fields.items()
+                   if name not in CABLE_ENDS and comparable(row[name]) != comparable(value)}
+        if model._meta.label == 'dcim.Cable' and ends != self._cable_key(fields):
+            # A cable's ends are its identity in NetBox: a link moved to other ports is a new cable.
+            if self._run(want, self._delete_object, model, record.object_id):
+                InventoryObject.objects.filter(pk=record.pk).delete()
+                del self.records[model_label(model)][want.source]
+                self.owned.discard(key)
+                self._create(model, object_type, want, fields, counted='updated')
+            return
+        if not changed and tagged and not record.orphaned:
+            self.counts[model_label(model)]['unchanged'] += 1
+            self.unchanged.add(key)
+            return
+        if self._run(want, self._save_existing, model, record.object_id, changed, not tagged, record.orphaned):
+            if record.orphaned:
+                InventoryObject.objects.filter(pk=record.pk).update(orphaned=False)
+            self.counts[model_label(model)]['updated'] += 1
+
+    def _create(self, model, object_type, want, fields, counted='created'):
+        if not self._fits(model, want, fields):
+            return
+        instance = self._run(want, self._save_new, model, object_type, want, fields)
+        if instance is None:
+            return
+        key = self._key(want)
+        self.pks[key] = instance.pk
+        self.owned.add(key)
+        self.counts[model_label(model)][counted] += 1
+
+    def _adopt(self, model, object_type, want, fields, pk):
+        if not self._fits(model, want, fields):
+            return
+        row = model.objects.filter(pk=pk).values(*[n for n in fields if n not in CABLE_ENDS]).first()
+        changed = {name: value for name, value in fields.items() if comparable(row[name]) != comparable(value)}
+
+        def adopt():
+            self._save_existing(model, pk, changed, True, False)
+            self._own(object_type, want, pk, adopted=True)
+
+        if self._run(want, adopt):
+            key = self._key(want)
+            self.pks[key] = pk
+            self.owned.add(key)
+            self.counts[model_label(model)]['adopted'] += 1
+
+    def _own(self, object_type, want, pk, adopted):
+        record = InventoryObject.objects.create(
+            fabric=self.fabric, object_type=object_type, object_id=pk, kind=want.source.kind, uid=want.source.uid,
+            part=want.source.part, adopted=adopted,
+        )
+        self.records[model_label(object_type.model_class())][want.source] = Record(record.pk, pk, False, adopted)
+
+    def _fits(self, model, want, fields):
+        for name, value in fields.items():
+            field = model._meta.get_field(name) if name not in CABLE_ENDS else None
+            limit = getattr(field, 'max_length', None)
+            if isinstance(value, str) and limit and len(value) > limit:
+                self.errors.append(SyncError(
+                    f'its {field.verbose_name} is longer than NetBox allows ({limit}); not added',
+                    want.source.kind, self._source_name(want),
+                ))
+                return False
+        return True
+
+    def _run(self, want, operation, *args):
+        """Run one object's write in its own savepoint: a failure is that object's error, not the run's."""
+        try:
+            with transaction.atomic():
+                return operation(*args) or True
+        except (DatabaseError, ValidationError, ValueError, TypeError):
+            logger.exception('Inventory of fabric %s: %s %s', self.fabric.name, want.model, want.source)
+            self.errors.append(SyncError(f'{want.model.split(".")[1]} "{want.name}" {WRITE_FAILED}',
+                                         want.source.kind, self._source_name(want)))
+            return None
+
+    def _terminations(self, pks):
+        from dcim.models import Interface
+
+        by_pk = Interface.objects.in_bulk(pks)
+        return [by_pk[pk] for pk in pks]
+
+    def _save_new(self, model, object_type, want, fields):
+        instance = model(**{name: stored(name, value) for name, value in fields.items() if name not in CABLE_ENDS})
+        if model._meta.label == 'dcim.Cable':
+            instance.a_terminations = self._terminations(fields['a_terminations'])
+            instance.b_terminations = self._terminations(fields['b_terminations'])
+        instance.save()
+        if taggable(model):
+            instance.tags.add(self.tag)
+        self._own(object_type, want, instance.pk, adopted=False)
+        return instance
+
+    def _save_existing(self, model, pk, changed, add_tag, orphaned):
+        instance = model.objects.get(pk=pk)
+        instance.snapshot()
+        for name, value in changed.items():
+            setattr(instance, name, stored(name, value))
+        if changed:
+            instance.save()
+        if add_tag and taggable(model):
+            instance.tags.add(self.tag)
+        if orphaned and taggable(model):
+            instance.tags.remove(self.orphan_tag)
+        return instance
+
+    def _delete_object(self, model, pk):
+        instance = model.objects.get(pk=pk)
+        instance.snapshot()
+        instance.delete()
+        return True
+
+    def _write_late_fields(self):
+        late = [want for want in self.plan.wants.values() if want.late and self._key(want) in self.owned]
+        by_model = defaultdict(list)
+        for want in late:
+            by_model[want.model.lower()].append(want)
+        for label, wants in by_model.items():
+            model = apps.get_model(label)
+            names = sorted({name for want in wants for name in want.late})
+            rows = {row['pk']: row for row in model.objects.filter(
+                pk__in=[self.pks[self._key(w)] for w in wants]).values('pk', *names)}
+            for want in wants:
+                pk = self.pks[self._key(want)]
+                changed = {name: self.resolve(value) for name, value in want.late.items()
+                           if comparable(rows[pk][name]) != comparable(self.resolve(value))}
+                if changed and self._run(want, self._save_existing, model, pk, changed, False, False):
+                    if self._key(want) in self.unchanged:
+                        self.counts[label]['unchanged'] -= 1
+                        self.counts[label]['updated'] += 1

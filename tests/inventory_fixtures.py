@@ -1,0 +1,90 @@
+"""
+The fabric the inventory tests build: the shared samples, hydrated as a live cluster serves them (switch addresses,
+fabric link IPs), with the switch profile three sample leaves name.
+"""
+
+import copy
+
+import pytest
+from dcim.models import Site
+
+from k8s_standin.server import StandinServer
+from netbox_hedgehog.choices import SyncOutcomeChoices
+from netbox_hedgehog.sync import sync_fabric
+
+from .sync_fixtures import TOKEN, fabric_objects
+
+# A trimmed celestica-ds3000 as the fabric controller's catalogue declares it: a management port, 32 QSFP28 cages
+# (100G, breakout 4x25G or 4x10G) and two SFP+ ports in a port group.
+DS3000_PROFILE = {
+    'apiVersion': 'wiring.githedgehog.com/v1beta1',
+    'kind': 'SwitchProfile',
+    'metadata': {'name': 'celestica-ds3000', 'namespace': 'default'},
+    'spec': {
+        'displayName': 'Celestica DS3000',
+        'nosType': 'sonic-bcm-base',
+        'platform': 'x86_64-cel_seastone_2-r0',
+        'ports': {
+            'M1': {'nos': 'eth0', 'management': True, 'oniePortName': 'eth0'},
+            **{f'E1/{n}': {'nos': f'Ethernet{(n - 1) * 4}', 'label': str(n), 'profile': 'QSFP28-100G'}
+               for n in range(1, 33)},
+            'E1/33': {'nos': 'Ethernet128', 'label': '33', 'group': '1'},
+            'E1/34': {'nos': 'Ethernet129', 'label': '34', 'group': '1'},
+        },
+        'portGroups': {'1': {'nos': '1', 'profile': 'SFP28-25G'}},
+        'portProfiles': {
+            'SFP28-25G': {'speed': {'default': '25G', 'supported': ['10G', '25G']}},
+            'QSFP28-100G': {'breakout': {'default': '1x100G', 'supported': {
+                '1x100G': {'offsets': ['0']}, '4x25G': {'offsets': ['0', '1', '2', '3']},
+                '4x10G': {'offsets': ['0', '1', '2', '3']},
+            }}},
+        },
+    },
+}
+
+FABRIC_LINK_IPS = {'ds4000-01/E1/1': '172.30.128.0/31', 'ds3000-01/E1/28': '172.30.128.1/31'}
+
+
+def hydrated(objects):
+    """Switch addresses and one fabric connection's link IPs, as hhfab fills them in."""
+    objects = copy.deepcopy(objects)
+    switches = [obj for obj in objects if obj['kind'] == 'Switch']
+    for index, switch in enumerate(switches, start=10):
+        switch['spec']['ip'] = f'172.30.0.{index}/21'
+        switch['spec']['protocolIP'] = f'172.30.8.{index}/32'
+        if switch['spec']['role'] != 'spine':
+            switch['spec']['vtepIP'] = f'172.30.12.{index}/32'
+    for obj in objects:
+        if obj['kind'] == 'Connection' and obj['metadata']['name'] == 'ds4000-01--fabric--ds3000-01':
+            for link in obj['spec']['fabric']['links']:
+                for end in link.values():
+                    if end['port'] in FABRIC_LINK_IPS:
+                        end['ip'] = FABRIC_LINK_IPS[end['port']]
+    return objects
+
+
+def inventory_objects():
+    return [*hydrated(fabric_objects()), DS3000_PROFILE]
+
+
+@pytest.fixture
+def inventory_standin():
+    server = StandinServer(objects=inventory_objects(), token=TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(db):
+    return Site.objects.create(name='DC 1', slug='dc-1')
+
+
+@pytest.fixture
+def inventory_fabric(inventory_standin, make_fabric, site):
+    return make_fabric(inventory_standin, inventory_sync=True, inventory_site=site)
+
+
+def run_sync(fabric):
+    run = sync_fabric(fabric.pk, 'manual')
+    assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
+    return run

@@ -1,0 +1,368 @@
+"""
+The NetBox inventory of a fabric, built by real syncs from the stand-in into NetBox's own models: what it holds,
+that a resync without change writes nothing, that it follows changes, removals and its orphan policy, and that it
+never overwrites what users made.
+"""
+
+import re
+from collections import Counter
+
+import pytest
+from core.models import ObjectChange
+from dcim.models import Cable, CablePath, Device, DeviceType, Interface
+from django.db import connection
+from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
+
+from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
+from netbox_hedgehog.models import InventoryObject
+from netbox_hedgehog.sync import sync_fabric
+
+from .conftest import grant
+from .inventory_fixtures import inventory_objects, run_sync
+
+# Connection spec key -> its link lists and the two ends of a link (what becomes a Cable).
+CABLED = {
+    'unbundled': (('link',), ('server', 'switch')),
+    'bundled': (('links',), ('server', 'switch')),
+    'eslag': (('links',), ('server', 'switch')),
+    'fabric': (('links',), ('spine', 'leaf')),
+    'vpcLoopback': (('links',), ('switch1', 'switch2')),
+}
+INVENTORY_TABLES = (
+    'dcim_manufacturer', 'dcim_platform', 'dcim_devicerole', 'dcim_devicetype', 'dcim_interfacetemplate',
+    'dcim_device', 'dcim_interface', 'dcim_cable', 'dcim_cabletermination', 'dcim_cablepath', 'ipam_vlangroup',
+    'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_taggeditem',
+    'netbox_hedgehog_inventoryobject', 'core_objectchange',
+)
+
+
+def sample(kind):
+    return [obj for obj in inventory_objects() if obj['kind'] == kind]
+
+
+def expected_links():
+    """(A port, B port, connection name) of every link between two devices of the fabric."""
+    devices = {obj['metadata']['name'] for obj in sample('Switch') + sample('Server')}
+    links = []
+    for obj in sample('Connection'):
+        (key, body), = obj['spec'].items()
+        if key not in CABLED:
+            continue
+        lists, (a_end, b_end) = CABLED[key]
+        for list_name in lists:
+            for link in ([body[list_name]] if list_name == 'link' else body[list_name]):
+                a, b = link[a_end]['port'], link[b_end]['port']
+                if a.split('/')[0] in devices and b.split('/')[0] in devices:
+                    links.append((a, b, obj['metadata']['name']))
+    return links
+
+
+def row_versions():
+    """{table: {id: ctid}} of every table the inventory writes, NetBox's change log included."""
+    versions = {}
+    with connection.cursor() as cursor:
+        for table in INVENTORY_TABLES:
+            cursor.execute(f'SELECT id, ctid::text FROM {table}')
+            versions[table] = dict(cursor.fetchall())
+    return versions
+
+
+def port(device, name):
+    return Interface.objects.get(device__name=device, name=name)
+
+
+@pytest.fixture
+def built(inventory_fabric):
+    run = run_sync(inventory_fabric)
+    assert run.errors == [], run.errors
+    return inventory_fabric, run
+
+
+def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin, make_user, client_for):
+    """One build (they are slow: every object goes through NetBox's signals), checked aspect by aspect."""
+    check_every_switch_server_and_link(built)
+    check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built)
+    check_links_are_cables_that_netbox_traces_end_to_end(built)
+    check_bonded_links_hang_under_a_lag_on_the_server(built)
+    check_external_ports_keep_their_description_and_have_no_far_end(built)
+    check_namespaces_and_vpc_subnets_land_in_ipam(built)
+    check_a_resync_without_changes_writes_nothing(built)
+    check_a_change_updates_only_that_object(built, inventory_standin)
+    check_owned_fields_are_set_back_and_users_additions_survive(built)
+    check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for)
+    check_the_run_page_links_the_change_log(built, make_user, client_for)
+
+
+def check_every_switch_server_and_link(built):
+    fabric, run = built
+    switches, servers = sample('Switch'), sample('Server')
+    devices = Device.objects.filter(site=fabric.inventory_site)
+    assert devices.count() == len(switches) + len(servers)
+    assert sorted(devices.values_list('name', flat=True)) == sorted(
+        obj['metadata']['name'] for obj in switches + servers
+    )
+    assert all('hedgehog' in device.tags.names() for device in devices)
+    links = expected_links()
+    cables = Cable.objects.all()
+    assert cables.count() == len(links)
+    by_ends = {
+        (f'{c.a_terminations[0].device.name}/{c.a_terminations[0].name}',
+         f'{c.b_terminations[0].device.name}/{c.b_terminations[0].name}'): c.label
+        for c in cables
+    }
+    assert by_ends == {(a, b): name for a, b, name in links}
+    assert run.inventory_counts['dcim.device']['created'] == len(switches) + len(servers)
+    assert run.inventory_counts['dcim.cable']['created'] == len(links)
+    assert run.inventory_request_id is not None
+    owned = InventoryObject.objects.filter(fabric=fabric)
+    assert owned.filter(object_type__model='device').count() == devices.count()
+
+
+def check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built):
+    fabric, _ = built
+    leaf = Device.objects.get(name='ds3000-01')
+    assert leaf.device_type.model == 'celestica-ds3000'
+    assert leaf.device_type.manufacturer.name == 'Celestica'
+    assert leaf.platform.name == 'sonic-bcm-base'
+    assert leaf.role.slug == 'server-leaf'
+    assert leaf.serial == 'SN-ds3000-01'  # the agent's serial wins over the boot serial
+    assert leaf.description == 'leaf-1'
+    templates = {t.name: t for t in leaf.device_type.interfacetemplates.all()}
+    assert len(templates) == 35
+    assert templates['M1'].mgmt_only and templates['M1'].type == '1000base-t'
+    assert templates['E1/5'].label == '5' and templates['E1/5'].type == '100gbase-x-qsfp28'
+    assert templates['E1/33'].type == '25gbase-x-sfp28'
+    # The device has its type's ports, plus the breakout lanes and loopbacks the fabric uses.
+    names = set(leaf.interfaces.values_list('name', flat=True))
+    assert set(templates) <= names
+    assert {'E1/1/2', 'E1/17/1', PROTOCOL_INTERFACE, VTEP_INTERFACE} <= names
+    assert port('ds3000-01', 'E1/1/2').type == '10gbase-x-sfpp'  # spec.portBreakouts E1/1: 4x10G
+    assert port('ds3000-01', 'E1/17/1').type == '25gbase-x-sfp28'
+    assert str(leaf.primary_ip4.address) == '172.30.0.10/21'
+    assert leaf.primary_ip4.assigned_object == port('ds3000-01', 'M1')
+    assert str(IPAddress.objects.get(interface=port('ds3000-01', PROTOCOL_INTERFACE)).address) == '172.30.8.10/32'
+    assert port('ds3000-01', VTEP_INTERFACE).type == 'virtual'
+    spine = Device.objects.get(name='ds4000-01')
+    # No mirrored profile: a device type named after it, without templates; spines have no VTEP.
+    assert spine.device_type.model == 'celestica-ds4000' and not spine.device_type.interfacetemplates.exists()
+    assert not spine.interfaces.filter(name=VTEP_INTERFACE).exists()
+    assert spine.interfaces.get(name='M1').mgmt_only
+
+
+def check_links_are_cables_that_netbox_traces_end_to_end(built):
+    nic = port('server-7', 'enp2s1')
+    leaf_port = port('ds3000-03', 'E1/1/1')
+    assert nic.link_peers == [leaf_port] and leaf_port.link_peers == [nic]
+    assert nic.cable.label == 'server-7--unbundled--ds3000-03'
+    path = nic._path
+    assert CablePath.objects.filter(pk=path.pk).exists()
+    assert path.is_complete and path.is_active
+    assert path.destinations == [leaf_port]
+    assert leaf_port._path.destinations == [nic]
+    # A fabric link carries its /31s on both ends.
+    spine_port, fabric_leaf_port = port('ds4000-01', 'E1/1'), port('ds3000-01', 'E1/28')
+    assert spine_port.link_peers == [fabric_leaf_port]
+    assert str(IPAddress.objects.get(interface=spine_port).address) == '172.30.128.0/31'
+    assert str(IPAddress.objects.get(interface=fabric_leaf_port).address) == '172.30.128.1/31'
+    # A VPC loopback joins two ports of one switch.
+    loop = port('ds3000-01', 'E1/17/1')
+    assert loop.link_peers == [port('ds3000-01', 'E1/18/1')]
+
+
+def check_bonded_links_hang_under_a_lag_on_the_server(built):
+    lag = port('server-1', 'server-1--eslag--ds3000-01--ds3000-02')
+    assert lag.type == 'lag'
+    members = Interface.objects.filter(lag=lag)
+    assert sorted(members.values_list('name', flat=True)) == ['enp2s1', 'enp2s2']
+    peers = sorted(f'{m.link_peers[0].device.name}/{m.link_peers[0].name}' for m in members)
+    assert peers == ['ds3000-01/E1/1/2', 'ds3000-02/E1/1/2']
+
+
+def check_external_ports_keep_their_description_and_have_no_far_end(built):
+    external = port('ds3000-01', 'E1/1/1')
+    assert external.description == 'ds3000-01--external--ds2000-02'
+    assert external.cable is None
+
+
+def check_namespaces_and_vpc_subnets_land_in_ipam(built):
+    fabric, _ = built
+    group = VLANGroup.objects.get(name=f'{fabric.name}/default')
+    assert group.scope == fabric.inventory_site
+    assert [(r.lower, r.upper) for r in group.vid_ranges] == [(1000, 3000)]
+    vrf = VRF.objects.get(name=f'{fabric.name}/default')
+    assert vrf.enforce_unique
+    container = Prefix.objects.get(vrf=vrf, prefix='10.20.0.0/16')
+    assert container.status == 'container'
+    subnet = Prefix.objects.get(vrf=vrf, prefix='10.10.131.0/24')
+    assert subnet.status == 'active'
+    assert subnet.description == 'VPC demo-vpc-3 subnet subnet-1'
+    assert subnet.vlan.vid == 1131 and subnet.vlan.group == group
+    vpc_subnets = sum(len(obj['spec']['subnets']) for obj in sample('VPC'))
+    assert Prefix.objects.filter(vrf=vrf, status='active').count() == vpc_subnets
+    assert VLAN.objects.filter(group=group).count() == vpc_subnets
+
+
+def check_a_resync_without_changes_writes_nothing(built):
+    fabric, _ = built
+    before = row_versions()
+    run = run_sync(fabric)
+    assert row_versions() == before
+    assert all(set(counts) == {'unchanged'} for counts in run.inventory_counts.values()), run.inventory_counts
+    assert not ObjectChange.objects.filter(request_id=run.inventory_request_id).exists()
+
+
+def check_a_change_updates_only_that_object(built, inventory_standin):
+    fabric, _ = built
+    inventory_standin.patch('switches', 'ds3000-02', spec={'description': 'leaf two, rack 7'})
+    run = run_sync(fabric)
+    changes = ObjectChange.objects.filter(request_id=run.inventory_request_id)
+    assert [(c.changed_object_type.model, c.object_repr, c.action) for c in changes] == [
+        ('device', 'ds3000-02', 'update'),
+    ]
+    assert changes[0].user.username == 'hedgehog-sync'
+    assert Device.objects.get(name='ds3000-02').description == 'leaf two, rack 7'
+    assert {label: dict(c) for label, c in run.inventory_counts.items() if set(c) != {'unchanged'}} == {
+        'dcim.device': {'updated': 1, 'unchanged': len(sample('Switch')) + len(sample('Server')) - 1},
+    }
+
+
+def check_owned_fields_are_set_back_and_users_additions_survive(built):
+    fabric, _ = built
+    leaf = Device.objects.get(name='ds3000-01')
+    leaf.snapshot()
+    leaf.description = 'edited by hand'
+    leaf.comments = 'racked by Alice'
+    leaf.save()
+    leaf.tags.add('important')
+    run_sync(fabric)
+    leaf.refresh_from_db()
+    assert leaf.description == 'leaf-1'
+    assert leaf.comments == 'racked by Alice'
+    assert set(leaf.tags.names()) == {'hedgehog', 'important'}
+
+
+def inventory_card(client, fabric):
+    page = client.get(fabric.get_absolute_url()).content.decode()
+    card = page.split('id="inventory-card"', 1)[1].split('</table>', 1)[0]
+    return {name.strip(): int(count) for name, count in re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', card)}
+
+
+def check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for):
+    fabric, _ = built
+    fabric_only = client_for(make_user('fabric-only', 'netbox_hedgehog.view_hedgehogfabric'))
+    assert inventory_card(fabric_only, fabric) == {}
+    devices_too = client_for(make_user('devices-too', 'netbox_hedgehog.view_hedgehogfabric', 'dcim.view_device'))
+    assert inventory_card(devices_too, fabric) == {'Devices': Device.objects.count()}
+    # A constrained permission counts only the objects it allows.
+    user = make_user('one-device', 'netbox_hedgehog.view_hedgehogfabric')
+    grant(user, 'dcim.view_device', constraints={'name': 'ds3000-01'})
+    assert inventory_card(client_for(user), fabric) == {'Devices': 1}
+
+
+def check_the_run_page_links_the_change_log(built, make_user, client_for):
+    fabric, run = built
+    client = client_for(make_user('run-viewer', 'netbox_hedgehog.view_hedgehogfabric', 'netbox_hedgehog.view_syncrun'))
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert f'?request_id={run.inventory_request_id}' in page
+    assert ObjectChange.objects.filter(request_id=run.inventory_request_id, user__username='hedgehog-sync').count() \
+        >= Device.objects.count()
+
+
+def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inventory_standin):
+    fabric, _ = built
+    # A kind that fails to list keeps its mirror, so its inventory stays too.
+    labels = Counter(Cable.objects.values_list('label', flat=True))
+    inventory_standin.delete('connections', 'server-8--unbundled--ds3000-03')
+    inventory_standin.set_fault('connections', '500')
+    run = sync_fabric(fabric.pk, 'manual')
+    assert run.outcome == 'partial'
+    assert Counter(Cable.objects.values_list('label', flat=True)) == labels
+    inventory_standin.clear_faults()
+
+    nic_cable = port('server-7', 'enp2s1').cable
+    inventory_standin.delete('connections', 'server-7--unbundled--ds3000-03')
+    inventory_standin.delete('servers', 'server-7')
+    run = run_sync(fabric)
+    assert not Device.objects.filter(name='server-7').exists()
+    assert not Cable.objects.filter(pk=nic_cable.pk).exists()
+    leaf_port = port('ds3000-03', 'E1/1/1')
+    assert leaf_port.cable is None and leaf_port.link_peers == []
+    assert run.inventory_counts['dcim.device']['deleted'] == 1
+    # server-7's cable, and server-8's once its connection could be listed again.
+    assert run.inventory_counts['dcim.cable']['deleted'] == 2
+    assert port('ds3000-03', 'E1/1/2').cable is None
+    assert InventoryObject.objects.filter(fabric=fabric, object_type__model='device').count() == \
+        len(sample('Switch')) + len(sample('Server')) - 1
+
+    # Turned off, the inventory stays as it is, whatever the fabric does.
+    fabric.inventory_sync = False
+    fabric.save()
+    inventory_standin.delete('servers', 'server-9')
+    run = run_sync(fabric)
+    assert run.inventory_counts == {}
+    assert Device.objects.filter(name='server-9').exists()
+
+
+def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventory_standin):
+    fabric, _ = built
+    fabric.inventory_orphans = 'mark'
+    fabric.save()
+    server = inventory_standin.get('servers', 'server-7')
+    connection_object = inventory_standin.get('connections', 'server-7--unbundled--ds3000-03')
+    inventory_standin.delete('connections', 'server-7--unbundled--ds3000-03')
+    inventory_standin.delete('servers', 'server-7')
+    run_sync(fabric)
+    device = Device.objects.get(name='server-7')
+    assert device.status == 'offline' and 'hedgehog-orphan' in device.tags.names()
+    cable = port('server-7', 'enp2s1').cable
+    assert cable.status == 'decommissioning' and 'hedgehog-orphan' in cable.tags.names()
+    # Marked once: the next run leaves them as they are.
+    before = row_versions()
+    run_sync(fabric)
+    assert row_versions() == before
+    # Back in the fabric: back in service, the mark gone.
+    for obj in (server, connection_object):
+        del obj['metadata']['uid'], obj['metadata']['resourceVersion']
+        inventory_standin.upsert(obj)
+    run_sync(fabric)
+    device.refresh_from_db()
+    assert device.status == 'active' and list(device.tags.names()) == ['hedgehog']
+    assert port('server-7', 'enp2s1').cable.status == 'connected'
+
+
+def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory_fabric, site):
+    leaf = Device.objects.create(
+        name='ds3000-01', site=site, role=_role(), device_type=_device_type(), serial='USER-1', description='mine',
+    )
+    run = sync_fabric(inventory_fabric.pk, 'manual')
+    conflicts = [e for e in run.errors if 'already has the device' in e['message']]
+    assert len(conflicts) == 1 and conflicts[0]['kind'] == 'Switch' and conflicts[0]['name'] == 'ds3000-01'
+    assert f'(id {leaf.pk})' in conflicts[0]['message']
+    leaf.refresh_from_db()
+    assert (leaf.serial, leaf.description, list(leaf.tags.names())) == ('USER-1', 'mine', [])
+    assert not InventoryObject.objects.filter(object_id=leaf.pk, object_type__model='device').exists()
+    # Nothing of the switch was written onto the user's device, and links to it were left out.
+    assert not leaf.interfaces.exists()
+    assert Device.objects.filter(name='ds3000-02').exists()
+
+    # With "adopt existing", the next run takes it over.
+    inventory_fabric.inventory_adopt_existing = True
+    inventory_fabric.save()
+    run = run_sync(inventory_fabric)
+    assert run.errors == []
+    leaf.refresh_from_db()
+    assert leaf.description == 'leaf-1' and 'hedgehog' in leaf.tags.names()
+    assert InventoryObject.objects.get(object_id=leaf.pk, object_type__model='device').adopted
+
+
+def _role():
+    from dcim.models import DeviceRole
+
+    return DeviceRole.objects.create(name='user role', slug='user-role')
+
+
+def _device_type():
+    from dcim.models import Manufacturer
+
+    manufacturer = Manufacturer.objects.create(name='User vendor', slug='user-vendor')
+    return DeviceType.objects.create(manufacturer=manufacturer, model='user model', slug='user-model')
