@@ -83,6 +83,7 @@ def edit_form(fabric, **overrides):
         'kubernetes_ca_cert': fabric.kubernetes_ca_cert,
         'kubernetes_namespace': fabric.kubernetes_namespace,
         'sync_interval': str(fabric.sync_interval),
+        'inventory_orphans': fabric.inventory_orphans,
     }
     if fabric.kubernetes_skip_tls_verify:
         data['kubernetes_skip_tls_verify'] = 'on'

@@ -42,6 +42,7 @@ def form_data(**overrides):
         'kubernetes_namespace': 'default',
         'sync_enabled': 'on',
         'sync_interval': '60',
+        'inventory_orphans': 'delete',
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
