@@ -67,6 +67,7 @@ class HedgehogFabricViewTestCase(
             'kubernetes_namespace': 'default',
             'sync_enabled': False,
             'sync_interval': 120,
+            'inventory_orphans': 'delete',
         }
         cls.bulk_edit_data = {'sync_interval': 900, 'description': 'edited in bulk'}
 

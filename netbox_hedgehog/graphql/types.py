@@ -19,6 +19,8 @@ __all__ = ('HedgehogFabricType', 'SyncRunType')
     pagination=True,
 )
 class HedgehogFabricType(PrimaryObjectType):
+    inventory_site: Annotated['SiteType', strawberry.lazy('dcim.graphql.types')] | None  # noqa: F821
+    inventory_tenant: Annotated['TenantType', strawberry.lazy('tenancy.graphql.types')] | None  # noqa: F821
     sync_runs: list[Annotated['SyncRunType', strawberry.lazy('netbox_hedgehog.graphql.types')]]
 
     @strawberry_django.field
