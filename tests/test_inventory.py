@@ -12,6 +12,7 @@ from core.models import ObjectChange
 from dcim.models import Cable, CablePath, Device, DeviceType, Interface
 from django.db import connection
 from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
+from netbox.search.backends import search_backend
 
 from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
 from netbox_hedgehog.models import InventoryObject
@@ -83,6 +84,8 @@ def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_stan
     check_every_switch_server_and_link(built)
     check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built)
     check_links_are_cables_that_netbox_traces_end_to_end(built)
+    check_every_cable_path_is_the_one_netbox_traces(built)
+    check_netbox_records_every_object_as_its_save_would(built)
     check_bonded_links_hang_under_a_lag_on_the_server(built)
     check_external_ports_keep_their_description_and_have_no_far_end(built)
     check_namespaces_and_vpc_subnets_land_in_ipam(built)
@@ -167,6 +170,49 @@ def check_links_are_cables_that_netbox_traces_end_to_end(built):
     # A VPC loopback joins two ports of one switch.
     loop = port('ds3000-01', 'E1/17/1')
     assert loop.link_peers == [port('ds3000-01', 'E1/18/1')]
+
+
+def check_every_cable_path_is_the_one_netbox_traces(built):
+    """The paths written with the cables in bulk are, row for row, what NetBox's own trace makes of each end."""
+    ends = Interface.objects.filter(cable__isnull=False).select_related('_path', 'cable')
+    assert ends.count() == 2 * Cable.objects.count()
+    for interface in ends:
+        traced = CablePath.from_origin([interface])
+        stored = interface._path
+        assert (stored.path, stored.is_complete, stored.is_active, stored.is_split) == \
+            (traced.path, traced.is_complete, traced.is_active, traced.is_split), interface
+        assert list(stored._nodes) == [node for step in traced.path for node in step]
+    # One path per cable end, and no other.
+    assert CablePath.objects.count() == ends.count()
+
+
+def check_netbox_records_every_object_as_its_save_would(built):
+    """Objects written in bulk are in the change log, the search cache, the counters and the prefix hierarchy."""
+    fabric, run = built
+    changes = ObjectChange.objects.filter(request_id=run.inventory_request_id)
+    assert set(changes.values_list('user_name', flat=True)) == {'hedgehog-sync'}
+    created = Counter(changes.filter(action='create').values_list('changed_object_type__model', 'changed_object_id'))
+    for model, pk in InventoryObject.objects.filter(fabric=fabric, adopted=False).values_list(
+            'object_type__model', 'object_id'):
+        assert created[(model, pk)] == 1, (model, pk)
+    server = Device.objects.get(name='server-7')
+    change = changes.get(changed_object_type__model='device', changed_object_id=server.pk)
+    assert change.postchange_data['name'] == 'server-7' and change.postchange_data['tags'] == ['hedgehog']
+    # A NIC is created, then updated with its cable, as Cable.save() records it.
+    nic = port('server-7', 'enp2s1')
+    nic_changes = changes.filter(changed_object_type__model='interface', changed_object_id=nic.pk)
+    assert [c.action for c in nic_changes.order_by('pk')] == ['create', 'update']
+    assert nic_changes.get(action='update').postchange_data['cable'] == nic.cable_id
+    assert nic_changes.get(action='update').related_object == server
+    # Global search finds devices, interfaces and cables; NetBox's counters and prefix hierarchy are right.
+    assert {result.object for result in search_backend.search('server-7')} >= {server}
+    assert nic in {result.object for result in search_backend.search('enp2s1')}
+    assert nic.cable in {result.object for result in search_backend.search(nic.cable.label)}
+    for device in Device.objects.filter(site=fabric.inventory_site):
+        assert device.interface_count == device.interfaces.count(), device
+    hierarchy = Prefix.objects.filter(vrf__name=f'{fabric.name}/default').annotate_hierarchy()
+    assert [(p.prefix, p._depth, p._children) for p in hierarchy] == \
+        [(p.prefix, p.hierarchy_depth, p.hierarchy_children) for p in hierarchy]
 
 
 def check_bonded_links_hang_under_a_lag_on_the_server(built):
