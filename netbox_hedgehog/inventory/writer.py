@@ -2,9 +2,11 @@
 Write a Plan into NetBox: create what is missing, update only fields that differ, never touch what the fabric
 does not own.
 
-Objects are saved one by one through the ORM, so NetBox's change log, cable path tracing, search cache and event
-rules see every change; everything else is read in bulk, one query per model, so a run in which nothing changed
-reads a few queries and writes nothing.
+New devices, interfaces, cables, VLANs, prefixes and addresses, interfaces taken over from a new device's type and
+the devices' primary IPs are written in bulk, per model, by bulk.py, with what NetBox's save() does for each (change
+records, search cache, event rules, counters, cable paths). Updates, deletions and the few other objects are saved
+one by one through the ORM, so NetBox's signals see them. Everything is read in bulk, one query per model, so a run
+in which nothing changed reads a few queries and writes nothing.
 """
 
 import logging
