@@ -477,7 +477,7 @@ def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inven
     assert Device.objects.filter(name='server-9').exists()
 
 
-def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventory_standin):
+def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventory_standin, make_user, client_for):
     fabric, _ = built
     fabric.inventory_orphans = 'mark'
     fabric.save()
@@ -493,6 +493,11 @@ def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventor
         assert device.status == 'offline' and 'hedgehog-orphan' in device.tags.names()
     cable = port('server-7', 'enp2s1').cable
     assert cable.status == 'decommissioning' and 'hedgehog-orphan' in cable.tags.names()
+    # Its page says why it is still there.
+    client = client_for(make_user('orphan-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric',
+                                  'netbox_hedgehog.view_server'))
+    assert 'no longer in the fabric; kept by its orphan policy' in device_panel(
+        client, Device.objects.get(name='server-7'))
     spine_cables = Cable.objects.filter(label__startswith='ds4000-02--')
     assert spine_cables.count() == 8
     assert {c.status for c in spine_cables} == {'decommissioning'}
@@ -513,7 +518,8 @@ def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventor
     assert {c.status for c in Cable.objects.filter(label__startswith='ds4000-02--')} == {'connected'}
 
 
-def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory_fabric, site):
+def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory_fabric, site, make_user,
+                                                                       client_for):
     leaf = Device.objects.create(
         name='ds3000-01', site=site, role=_role(), device_type=_device_type(), serial='USER-1', description='mine',
     )
@@ -527,6 +533,8 @@ def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory
     # Nothing of the switch was written onto the user's device, and links to it were left out.
     assert not leaf.interfaces.exists()
     assert Device.objects.filter(name='ds3000-02').exists()
+    client = client_for(make_user('adopted-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric'))
+    assert device_panel(client, leaf) is None
 
     # With "adopt existing", the next run takes it over.
     inventory_fabric.inventory_adopt_existing = True
@@ -536,6 +544,7 @@ def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory
     leaf.refresh_from_db()
     assert leaf.description == 'leaf-1' and 'hedgehog' in leaf.tags.names()
     assert InventoryObject.objects.get(object_id=leaf.pk, object_type__model='device').adopted
+    assert "taken over by the fabric's sync" in device_panel(client, leaf).replace('&#x27;', "'")
 
 
 def _role():
