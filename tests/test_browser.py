@@ -337,13 +337,11 @@ def test_first_minutes_with_a_fabric(live_server, browser, standin, start_schedu
 
 @pytest.mark.django_db(transaction=True)
 def test_a_synced_switch_device_page_and_a_cable_trace(live_server, browser, inventory_standin, make_fabric, site,
-                                                       settings):
+                                                       trace_stylesheet):
     """A fabric's inventory, built by a real sync: a switch's Device page with its Hedgehog panel, and a trace."""
     from dcim.models import Device, Interface
     from selenium.webdriver.common.by import By
 
-    # NetBox's trace drawing reads its stylesheet from STATIC_ROOT, which `collectstatic` fills in a deployment.
-    settings.STATIC_ROOT = settings.STATICFILES_DIRS[0]
     fabric = make_fabric(inventory_standin, name='browser-fabric', inventory_sync=True, inventory_site=site)
     run_sync(fabric)
     page = Page(browser, live_server.url)

@@ -86,15 +86,6 @@ def built(inventory_fabric):
     return inventory_fabric, run
 
 
-@pytest.fixture
-def trace_stylesheet(settings):
-    """
-    NetBox's cable trace drawing reads its stylesheet from STATIC_ROOT, which `collectstatic` fills in a deployment;
-    tests read it where NetBox ships it.
-    """
-    settings.STATIC_ROOT = settings.STATICFILES_DIRS[0]
-
-
 def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin, make_user, client_for,
                                                            trace_stylesheet):
     """One build (they are slow: every object goes through NetBox's signals), checked aspect by aspect."""
