@@ -74,7 +74,10 @@ class WorkerProcess:
     def kill(self):
         """SIGKILL the worker and the work horse running the sync: a host or container dying."""
         for pid in self.children():
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the work horse finished its job meanwhile
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
