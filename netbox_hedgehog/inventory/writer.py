@@ -172,6 +172,8 @@ class Writer:
         # A cable has no name in NetBox: its ends are its identity.
         reclaimable_cables = {ends[pk]: pk for pk in reclaimable if pk in ends}
         self.pending = Pending(model, object_type)
+        # Identity -> the first want with it: a second is the same NetBox object (two VPC subnets on one VLAN).
+        first_of = {}
         for want in wants:
             if want.order != self.pending.order:
                 # A LAG, written just before its members, is what they refer to.
@@ -180,6 +182,15 @@ class Writer:
             fields = self.resolved_fields(want)
             if fields is None or (want.parent is not None and self._key(want.parent) not in self.owned):
                 continue
+            if want.identity and not want.shared:
+                first = first_of.setdefault(self._identity(want), want)
+                if first is not want and want.source not in records:
+                    self.errors.append(SyncError(
+                        f'the {model._meta.verbose_name} "{want.name}" is the same NetBox object as "{first.name}" '
+                        f'(of the {first.source.kind} {self._source_name(first)}); NetBox holds only one, so it was '
+                        'not added', want.source.kind, self._source_name(want),
+                    ))
+                    continue
             record = records.get(want.source)
             if record is not None:
                 self._update(model, object_type, want, fields, record, actual[record.object_id],
@@ -265,6 +276,9 @@ class Writer:
             ends[cable_id][0 if end == 'A' else 1].append(termination_id)
         return {pk: (tuple(sorted(a)), tuple(sorted(b))) for pk, (a, b) in ends.items()}
 
+    def _identity(self, want):
+        return tuple(comparable(self.resolve(value)) for _, value in want.identity)
+
     def _find_existing(self, model, candidates):
         """{id(want): pk} of existing objects with the identity of wants the fabric does not own yet, in one query."""
         candidates = [want for want in candidates if want.identity]
@@ -273,8 +287,7 @@ class Writer:
         names = [name for name, _ in candidates[0].identity]
         wanted = {}
         for want in candidates:
-            key = tuple(comparable(self.resolve(value)) for _, value in want.identity)
-            wanted.setdefault(key, []).append(want)
+            wanted.setdefault(self._identity(want), []).append(want)
         query = models.Q()
         for position, name in enumerate(names):
             values = {key[position] for key in wanted}
