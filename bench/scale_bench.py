@@ -391,6 +391,9 @@ def bench_clock(report, db, size):
     report.line(f'slots due in the {size.clock_window} s window', str(len(lateness)),
                 f'{fabrics * size.clock_window // interval} expected')
     report.line('of which never handed over', str(never))
+    handed = len(lateness) - never
+    report.line('hand-overs per second sustained', f'{handed / size.clock_window:.0f}',
+                f'{fabrics / interval:.0f} due')
     report.line('dispatch lateness p50', f'{p50:.0f} ms')
     report.line('dispatch lateness p99', f'{p99:.0f} ms', f'<= {TARGET_DISPATCH_P99_MS} ms',
                 p99 <= TARGET_DISPATCH_P99_MS)
