@@ -178,6 +178,21 @@ def clear_queue():
             redis.delete(key)
 
 
+def redis_markers():
+    """(count, bytes) of the plugin's own keys in the tasks Redis database: slot markers and waiting markers."""
+    from netbox_hedgehog.sync.queued import SLOT_KEY_PREFIX, WAITING_KEY_PREFIX, sync_queue
+
+    redis = sync_queue().connection
+    count = size = 0
+    for prefix in (SLOT_KEY_PREFIX, WAITING_KEY_PREFIX):
+        for key in redis.scan_iter(match=f'{prefix}*', count=1000):
+            count += 1
+            if count % 100 == 1:
+                # Every 100th key's size stands for the 100.
+                size += 100 * (redis.memory_usage(key) or 0)
+    return count, size
+
+
 def job_grid(db, fabric_ids):
     """{fabric id: (anchor, interval)}: each scheduled job's grid of slots, from its trigger in the store."""
     from scheduler_worker.store import JOB_TABLE
@@ -217,11 +232,15 @@ def bench_throughput(report, db, size, standin, mode, workers):
             == len(ids), timeout=1800, message='a first sync of every fabric', pause=0.5,
         )
         churn = Churn(standin, mirrored_names(), size.interval)
+        tally = RedisTally() if mode == 'rq' else None
+        stats_before = database_stats(db)
         opened, cpu_before = datetime.now(UTC), scheduler.cpu_seconds()
         wall_before = time.monotonic()
         time.sleep(size.window)
         cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
         closed = datetime.now(UTC)
+        stats = {key: value - stats_before[key] for key, value in database_stats(db).items()}
+        redis_commands = tally.stop() if tally is not None else None
         grid = job_grid(db, ids)
     finally:
         if churn is not None:
@@ -243,12 +262,66 @@ def bench_throughput(report, db, size, standin, mode, workers):
     p50, p99 = percentile(lateness, 0.5) * 1000, percentile(lateness, 0.99) * 1000
     report.line(f'{label}: syncs completed per minute', f'{per_minute:.1f}', f'{due_per_minute:.0f} due')
     report.line(f'{label}: run outcomes', ', '.join(f'{key} {value}' for key, value in sorted(outcomes.items())))
+    durations = [(finished - started).total_seconds() for _, started, finished, _ in done]
+    report.line(f'{label}: sync duration p50 / p90',
+                f'{percentile(durations, 0.5):.2f} / {percentile(durations, 0.9):.2f} s' if durations else 'none')
     report.line(f'{label}: run-start lateness p50', f'{p50:.0f} ms')
     report.line(f'{label}: run-start lateness p99', f'{p99:.0f} ms',
                 f'<= {TARGET_RUN_START_P99_MS} ms' if mode == 'rq' else None,
                 p99 <= TARGET_RUN_START_P99_MS if mode == 'rq' else None)
     report.line(f'{label}: scheduler CPU', f'{cpu:.1f} %')
+    # What one sync costs the shared services, all processes together (scheduler, workers), over the window.
+    syncs = max(len(done), 1)
+    report.line(f'{label}: PostgreSQL commits per sync', f'{stats["xact_commit"] / syncs:.0f}')
+    report.line(f'{label}: PostgreSQL rows written per sync',
+                f'{(stats["tup_inserted"] + stats["tup_updated"] + stats["tup_deleted"]) / syncs:.0f}')
+    report.line(f'{label}: PostgreSQL rows read per sync',
+                f'{(stats["tup_returned"] + stats["tup_fetched"]) / syncs:.0f}')
+    if redis_commands is not None:
+        report.line(f'{label}: Redis commands per sync', f'{redis_commands / syncs:.0f}')
     return cpu
+
+
+DATABASE_STATS = ('xact_commit', 'tup_returned', 'tup_fetched', 'tup_inserted', 'tup_updated', 'tup_deleted')
+
+
+def database_stats(db):
+    """PostgreSQL's cumulative counters of the benchmark's own database (pg_stat_database)."""
+    db.execute('SELECT pg_stat_clear_snapshot()')
+    row = db.execute(f'SELECT {", ".join(DATABASE_STATS)} FROM pg_stat_database WHERE datname = %s',
+                     [DATABASE]).fetchone()
+    return dict(zip(DATABASE_STATS, row, strict=True))
+
+
+class RedisTally:
+    """Counts the commands the tasks Redis database receives (MONITOR, filtered to that database's number)."""
+
+    def __init__(self):
+        import redis
+
+        from netbox_hedgehog.sync.queued import sync_queue
+
+        pool = sync_queue().connection.connection_pool
+        self.db = int(pool.connection_kwargs.get('db', 0))
+        self.client = redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=pool.connection_class, **pool.connection_kwargs))
+        self.count = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        with self.client.monitor() as monitor:
+            for command in monitor.listen():
+                if self.stopping.is_set():
+                    return
+                self.count += command.get('db') == self.db
+
+    def stop(self):
+        # MONITOR blocks until the next command on the server; the workers' own polling brings one soon.
+        self.stopping.set()
+        self.thread.join(10)
+        return self.count
 
 
 class Drain:
@@ -361,6 +434,7 @@ def bench_clock(report, db, size):
         cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
         window_end = datetime.now(UTC)
         rss = scheduler.rss_mib()
+        markers = redis_markers()
 
         # One full reconcile of the same store with the same fabrics, as the leader does it periodically.
         engine = create_job_store_engine(4)
@@ -399,6 +473,8 @@ def bench_clock(report, db, size):
                 p99 <= TARGET_DISPATCH_P99_MS)
     report.line('leader CPU while dispatching', f'{cpu:.1f} %')
     report.line('leader RSS', f'{rss:.0f} MiB')
+    report.line("Redis keys of the leader's slot and waiting markers", f'{markers[0]}')
+    report.line('Redis memory of those markers', f'{markers[1] / 2**20:.1f} MiB')
 
 
 def main():
