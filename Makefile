@@ -27,8 +27,12 @@ db: $(VENV)/.installed
 lint: $(VENV)/.installed
 	ruff check .
 
+# Most of the suite waits on processes it starts (schedulers, RQ workers, NetBox, Chromium), so parallel workers
+# (pytest-xdist) shorten it even on two cores; `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
+
 test: prerequisites-test lint db
-	python -m pytest $(ARGS)
+	python -m pytest -n $(TEST_WORKERS) $(ARGS)
 
 run: prerequisites-run db
 	python -m devtools.run $(ARGS)

@@ -41,9 +41,14 @@ def _redis(database):
     }
 
 
+# Parallel test workers (`pytest -n`) each get a database of their own from pytest-django and a pair of Redis
+# databases of their own here, so one worker's RQ queue and cache never see another's. The processes a test starts
+# inherit the worker's environment and therefore its pair.
+_TEST_WORKER = int(_env('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw') or 0)
+
 REDIS = {
-    'tasks': _redis(int(_env('HEDGEHOG_REDIS_TASKS_DB', '0'))),
-    'caching': _redis(int(_env('HEDGEHOG_REDIS_CACHING_DB', '1'))),
+    'tasks': _redis(int(_env('HEDGEHOG_REDIS_TASKS_DB', '0')) + 2 * _TEST_WORKER),
+    'caching': _redis(int(_env('HEDGEHOG_REDIS_CACHING_DB', '1')) + 2 * _TEST_WORKER),
 }
 
 SECRET_KEY = _env('HEDGEHOG_SECRET_KEY', 'netbox-hedgehog-development-key-not-for-production-use-0123456789')

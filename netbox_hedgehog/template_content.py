@@ -1,6 +1,7 @@
 from django.apps import apps
 from netbox.plugins import PluginTemplateExtension
 
+from .inventory.links import device_source
 from .scheduler_status import scheduler_outage
 
 __all__ = ('template_extensions',)
@@ -15,4 +16,16 @@ class SchedulerBanner(PluginTemplateExtension):
         return self.render('netbox_hedgehog/inc/scheduler_banner.html', {'outage': scheduler_outage()})
 
 
-template_extensions = [SchedulerBanner]
+class DeviceHedgehogPanel(PluginTemplateExtension):
+    """On the page of a device a fabric's inventory owns: its fabric, its mirrored switch or server, its Agent."""
+
+    models = ['dcim.device']
+
+    def right_page(self):
+        source = device_source(self.context['request'].user, self.context['object'])
+        if source is None:
+            return ''
+        return self.render('netbox_hedgehog/inc/device_panel.html', {'source': source})
+
+
+template_extensions = [SchedulerBanner, DeviceHedgehogPanel]

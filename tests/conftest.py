@@ -23,7 +23,7 @@ from netbox_hedgehog.models import HedgehogFabric, SchedulerHeartbeat, Scheduler
 
 pytest_plugins = (
     'tests.sync_fixtures', 'tests.mirror_fixtures', 'tests.inventory_fixtures', 'tests.scheduler_harness',
-    'tests.rq_harness',
+    'tests.rq_harness', 'tests.database_cleanup',
 )
 
 # The `fabric` fixture's token: no page, response or log may ever show it.

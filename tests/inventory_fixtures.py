@@ -84,6 +84,15 @@ def inventory_fabric(inventory_standin, make_fabric, site):
     return make_fabric(inventory_standin, inventory_sync=True, inventory_site=site)
 
 
+@pytest.fixture
+def trace_stylesheet(settings):
+    """
+    NetBox's cable trace drawing reads its stylesheet from STATIC_ROOT, which `collectstatic` fills in a deployment;
+    tests read it where NetBox ships it.
+    """
+    settings.STATIC_ROOT = settings.STATICFILES_DIRS[0]
+
+
 def run_sync(fabric):
     run = sync_fabric(fabric.pk, 'manual')
     assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors

@@ -64,10 +64,20 @@ class WorkerProcess:
                 found.append(int(stat.parent.name))
         return found
 
+    def pause(self):
+        """SIGSTOP the worker: it stays registered but takes no job until resume()."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def kill(self):
         """SIGKILL the worker and the work horse running the sync: a host or container dying."""
         for pid in self.children():
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # the work horse finished its job meanwhile
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)

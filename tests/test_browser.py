@@ -1,6 +1,7 @@
 """
 A person's first minutes with the plugin, in a real headless Chromium against a live NetBox, a real
-`netbox hedgehog_scheduler` process and the Kubernetes API stand-in serving the shared samples.
+`netbox hedgehog_scheduler` process and the Kubernetes API stand-in serving the shared samples; and a fabric's
+NetBox inventory as NetBox's own pages show it.
 
 Run with `python -m pytest -m browser tests/test_browser.py`. Screenshots land in artifacts/screenshots/.
 """
@@ -19,6 +20,7 @@ import pytest
 from django.db import connection
 from users.models import User
 
+from .inventory_fixtures import run_sync
 from .scheduler_harness import drop_job_table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -331,3 +333,43 @@ def test_first_minutes_with_a_fabric(live_server, browser, standin, start_schedu
     page.screenshot('switch-detail')
 
     stop_scheduler_and_see_banner(page, scheduler, fabric_url)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_synced_switch_device_page_and_a_cable_trace(live_server, browser, inventory_standin, make_fabric, site,
+                                                       trace_stylesheet):
+    """A fabric's inventory, built by a real sync: a switch's Device page with its Hedgehog panel, and a trace."""
+    from dcim.models import Device, Interface
+    from selenium.webdriver.common.by import By
+
+    fabric = make_fabric(inventory_standin, name='browser-fabric', inventory_sync=True, inventory_site=site)
+    run_sync(fabric)
+    page = Page(browser, live_server.url)
+    log_in(page, 'netops')
+
+    leaf = Device.objects.get(name='ds3000-03')
+    page.open(leaf.get_absolute_url())
+    panel = page.text('#hedgehog-device')
+    assert 'browser-fabric' in panel and 'ds3000-03' in panel and 'Agent health' in panel
+    switch_link = browser.find_element(By.CSS_SELECTOR, '#hedgehog-device a[href*="/plugins/hedgehog/switches/"]')
+    assert switch_link.text == 'ds3000-03'
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", switch_link)
+    page.screenshot('device-hedgehog-panel')
+
+    # The leaf port server-7 is cabled to: its Trace button, and NetBox's trace reaching the server's NIC.
+    leaf_port = Interface.objects.get(device=leaf, name='E1/1/1')
+    page.open(leaf_port.get_absolute_url())
+    browser.find_element(By.CSS_SELECTOR, 'a[title="Trace"]').click()
+    page.wait(lambda d: d.current_url.endswith(f'/dcim/interfaces/{leaf_port.pk}/trace/'), 'the trace page')
+    assert 'Trace Completed' in page.text('.trace-end')
+    drawing = page.wait(
+        lambda d: d.execute_script(
+            "const svg = document.querySelector('object.rack_elevation');"
+            "return svg && svg.contentDocument && svg.contentDocument.documentElement.textContent;"
+        ),
+        'the trace drawing',
+    )
+    for name in ('ds3000-03', 'E1/1/1', 'server-7--unbundled--ds3000-03', 'server-7', 'enp2s1'):
+        assert name in drawing
+    page.assert_clean()
+    page.screenshot('cable-trace')

@@ -9,12 +9,15 @@ from collections import Counter
 
 import pytest
 from core.models import ObjectChange
-from dcim.models import Cable, CablePath, Device, DeviceType, Interface
+from dcim.models import Cable, CablePath, Device, DeviceType, Interface, VirtualChassis
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from extras.models import CustomField, JournalEntry
 from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
+from netbox.search.backends import search_backend
 
 from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
-from netbox_hedgehog.models import InventoryObject
+from netbox_hedgehog.models import Agent, InventoryObject, Server, Switch
 from netbox_hedgehog.sync import sync_fabric
 
 from .conftest import grant
@@ -38,6 +41,12 @@ INVENTORY_TABLES = (
 
 def sample(kind):
     return [obj for obj in inventory_objects() if obj['kind'] == kind]
+
+
+def spine_connections():
+    """The connections of the spine ds4000-02, which the removal tests take out of the cluster with it."""
+    return [obj['metadata']['name'] for obj in sample('Connection')
+            if obj['metadata']['name'].startswith('ds4000-02--')]
 
 
 def expected_links():
@@ -78,11 +87,14 @@ def built(inventory_fabric):
     return inventory_fabric, run
 
 
-def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin, make_user, client_for):
+def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_standin, make_user, client_for,
+                                                           trace_stylesheet):
     """One build (they are slow: every object goes through NetBox's signals), checked aspect by aspect."""
     check_every_switch_server_and_link(built)
     check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built)
     check_links_are_cables_that_netbox_traces_end_to_end(built)
+    check_every_cable_path_is_the_one_netbox_traces(built)
+    check_netbox_records_every_object_as_its_save_would(built)
     check_bonded_links_hang_under_a_lag_on_the_server(built)
     check_external_ports_keep_their_description_and_have_no_far_end(built)
     check_namespaces_and_vpc_subnets_land_in_ipam(built)
@@ -91,6 +103,10 @@ def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_stan
     check_owned_fields_are_set_back_and_users_additions_survive(built)
     check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for)
     check_the_run_page_links_the_change_log(built, make_user, client_for)
+    check_a_switch_device_page_shows_its_fabric_switch_and_agent(built, make_user, client_for)
+    check_the_device_panel_shows_only_what_the_user_may_view(built, make_user, client_for)
+    check_cluster_values_on_the_device_page_are_escaped(built, make_user, client_for)
+    check_switch_and_server_pages_link_their_devices(built, make_user, client_for)
 
 
 def check_every_switch_server_and_link(built):
@@ -116,6 +132,9 @@ def check_every_switch_server_and_link(built):
     assert run.inventory_request_id is not None
     owned = InventoryObject.objects.filter(fabric=fabric)
     assert owned.filter(object_type__model='device').count() == devices.count()
+    # Switch groups and redundancy groups are not mapped (docs/inventory.md): no virtual chassis, no group tags.
+    assert not VirtualChassis.objects.exists()
+    assert {tag for device in devices for tag in device.tags.names()} == {'hedgehog'}
 
 
 def check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built):
@@ -159,6 +178,9 @@ def check_links_are_cables_that_netbox_traces_end_to_end(built):
     assert path.is_complete and path.is_active
     assert path.destinations == [leaf_port]
     assert leaf_port._path.destinations == [nic]
+    # NetBox's own trace, hop by hop: the NIC, its one cable, the leaf port; and back.
+    assert nic.trace() == [([nic], [nic.cable], [leaf_port])]
+    assert leaf_port.trace() == [([leaf_port], [nic.cable], [nic])]
     # A fabric link carries its /31s on both ends.
     spine_port, fabric_leaf_port = port('ds4000-01', 'E1/1'), port('ds3000-01', 'E1/28')
     assert spine_port.link_peers == [fabric_leaf_port]
@@ -167,6 +189,49 @@ def check_links_are_cables_that_netbox_traces_end_to_end(built):
     # A VPC loopback joins two ports of one switch.
     loop = port('ds3000-01', 'E1/17/1')
     assert loop.link_peers == [port('ds3000-01', 'E1/18/1')]
+
+
+def check_every_cable_path_is_the_one_netbox_traces(built):
+    """The paths written with the cables in bulk are, row for row, what NetBox's own trace makes of each end."""
+    ends = Interface.objects.filter(cable__isnull=False).select_related('_path', 'cable')
+    assert ends.count() == 2 * Cable.objects.count()
+    for interface in ends:
+        traced = CablePath.from_origin([interface])
+        stored = interface._path
+        assert (stored.path, stored.is_complete, stored.is_active, stored.is_split) == \
+            (traced.path, traced.is_complete, traced.is_active, traced.is_split), interface
+        assert list(stored._nodes) == [node for step in traced.path for node in step]
+    # One path per cable end, and no other.
+    assert CablePath.objects.count() == ends.count()
+
+
+def check_netbox_records_every_object_as_its_save_would(built):
+    """Objects written in bulk are in the change log, the search cache, the counters and the prefix hierarchy."""
+    fabric, run = built
+    changes = ObjectChange.objects.filter(request_id=run.inventory_request_id)
+    assert set(changes.values_list('user_name', flat=True)) == {'hedgehog-sync'}
+    created = Counter(changes.filter(action='create').values_list('changed_object_type__model', 'changed_object_id'))
+    for model, pk in InventoryObject.objects.filter(fabric=fabric, adopted=False).values_list(
+            'object_type__model', 'object_id'):
+        assert created[(model, pk)] == 1, (model, pk)
+    server = Device.objects.get(name='server-7')
+    change = changes.get(changed_object_type__model='device', changed_object_id=server.pk)
+    assert change.postchange_data['name'] == 'server-7' and change.postchange_data['tags'] == ['hedgehog']
+    # A NIC is created, then updated with its cable, as Cable.save() records it.
+    nic = port('server-7', 'enp2s1')
+    nic_changes = changes.filter(changed_object_type__model='interface', changed_object_id=nic.pk)
+    assert [c.action for c in nic_changes.order_by('pk')] == ['create', 'update']
+    assert nic_changes.get(action='update').postchange_data['cable'] == nic.cable_id
+    assert nic_changes.get(action='update').related_object == server
+    # Global search finds devices, interfaces and cables; NetBox's counters and prefix hierarchy are right.
+    assert {result.object for result in search_backend.search('server-7')} >= {server}
+    assert nic in {result.object for result in search_backend.search('enp2s1')}
+    assert nic.cable in {result.object for result in search_backend.search(nic.cable.label)}
+    for device in Device.objects.filter(site=fabric.inventory_site):
+        assert device.interface_count == device.interfaces.count(), device
+    hierarchy = Prefix.objects.filter(vrf__name=f'{fabric.name}/default').annotate_hierarchy()
+    assert [(p.prefix, p._depth, p._children) for p in hierarchy] == \
+        [(p.prefix, p.hierarchy_depth, p.hierarchy_children) for p in hierarchy]
 
 
 def check_bonded_links_hang_under_a_lag_on_the_server(built):
@@ -200,6 +265,16 @@ def check_namespaces_and_vpc_subnets_land_in_ipam(built):
     vpc_subnets = sum(len(obj['spec']['subnets']) for obj in sample('VPC'))
     assert Prefix.objects.filter(vrf=vrf, status='active').count() == vpc_subnets
     assert VLAN.objects.filter(group=group).count() == vpc_subnets
+    # The counts as mapped: a VLAN group per VLAN namespace, a VRF per IPv4 namespace with a container per
+    # subnet, a VLAN per VPC subnet with a VLAN id, a prefix per VPC subnet.
+    namespaces = sample('IPv4Namespace')
+    containers = sum(len(obj['spec']['subnets']) for obj in namespaces)
+    vlans = sum(1 for obj in sample('VPC') for subnet in obj['spec']['subnets'].values() if subnet.get('vlan'))
+    assert VLANGroup.objects.count() == len(sample('VLANNamespace'))
+    assert VRF.objects.count() == len(namespaces)
+    assert Prefix.objects.filter(status='container').count() == containers
+    assert Prefix.objects.count() == containers + vpc_subnets
+    assert VLAN.objects.count() == vlans
 
 
 def check_a_resync_without_changes_writes_nothing(built):
@@ -228,17 +303,25 @@ def check_a_change_updates_only_that_object(built, inventory_standin):
 
 def check_owned_fields_are_set_back_and_users_additions_survive(built):
     fabric, _ = built
+    owner = CustomField.objects.create(name='asset_owner', type='text')
+    owner.object_types.set([ContentType.objects.get_for_model(Device)])
     leaf = Device.objects.get(name='ds3000-01')
     leaf.snapshot()
     leaf.description = 'edited by hand'
     leaf.comments = 'racked by Alice'
+    leaf.custom_field_data['asset_owner'] = 'Team Blue'
     leaf.save()
     leaf.tags.add('important')
+    JournalEntry.objects.create(assigned_object=leaf, comments='RMA opened')
     run_sync(fabric)
     leaf.refresh_from_db()
     assert leaf.description == 'leaf-1'
     assert leaf.comments == 'racked by Alice'
+    assert leaf.cf['asset_owner'] == 'Team Blue'
     assert set(leaf.tags.names()) == {'hedgehog', 'important'}
+    assert list(JournalEntry.objects.filter(assigned_object_id=leaf.pk).values_list('comments', flat=True)) == [
+        'RMA opened',
+    ]
 
 
 def inventory_card(client, fabric):
@@ -268,6 +351,116 @@ def check_the_run_page_links_the_change_log(built, make_user, client_for):
         >= Device.objects.count()
 
 
+def device_panel(client, device):
+    """The Hedgehog panel of a device's page, or None when the page has none."""
+    response = client.get(device.get_absolute_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    return page if 'id="hedgehog-device"' in page else None
+
+
+def check_a_switch_device_page_shows_its_fabric_switch_and_agent(built, make_user, client_for):
+    fabric, _ = built
+    client = client_for(make_user(
+        'device-viewer', 'dcim.view_device', 'dcim.view_interface', 'dcim.view_cable',
+        'netbox_hedgehog.view_hedgehogfabric', 'netbox_hedgehog.view_switch', 'netbox_hedgehog.view_server',
+        'netbox_hedgehog.view_agent',
+    ))
+    switch = Switch.objects.get(fabric=fabric, name='ds3000-01')
+    agent = Agent.objects.get(fabric=fabric, switch=switch)
+    panel = device_panel(client, Device.objects.get(name='ds3000-01'))
+    assert f'href="{fabric.get_absolute_url()}"' in panel
+    assert f'href="{switch.get_absolute_url()}"' in panel
+    assert 'server-leaf' in panel
+    assert f'href="{agent.get_absolute_url()}"' in panel
+    assert f'{agent.interfaces_up} / {agent.interfaces_total}' in panel
+    assert agent.nos_version in panel
+    # A server's panel: its mirrored server, and no agent.
+    server = Server.objects.get(fabric=fabric, name='server-7')
+    panel = device_panel(client, Device.objects.get(name='server-7'))
+    assert f'href="{server.get_absolute_url()}"' in panel
+    assert 'Agent health' not in panel
+    # A device the fabric does not own has no panel.
+    other = Device.objects.create(name='user-box', site=fabric.inventory_site, role=_role(), device_type=_device_type())
+    assert device_panel(client, other) is None
+    # From the panel's device, NetBox's trace page follows a cable to the far end.
+    nic = port('server-7', 'enp2s1')
+    trace = client.get(f'/dcim/interfaces/{nic.pk}/trace/').content.decode()
+    assert 'Trace Completed' in trace
+    svg = client.get(re.search(r'<object data="([^"]+)"', trace).group(1).replace('&amp;', '&'))
+    assert svg.status_code == 200
+    drawing = svg.content.decode()
+    assert all(name in drawing for name in ('server-7', 'enp2s1', 'server-7--unbundled--ds3000-03', 'ds3000-03',
+                                            'E1/1/1'))
+
+
+def check_the_device_panel_shows_only_what_the_user_may_view(built, make_user, client_for):
+    fabric, _ = built
+    device = Device.objects.get(name='ds3000-01')
+    switch = Switch.objects.get(fabric=fabric, name='ds3000-01')
+    agent = Agent.objects.get(fabric=fabric, switch=switch)
+    # Only the device: no panel at all, so nothing of the fabric.
+    assert device_panel(client_for(make_user('device-only', 'dcim.view_device')), device) is None
+    # The fabric but not its switches nor agents: the fabric, nothing mirrored.
+    panel = device_panel(client_for(make_user(
+        'fabric-and-device', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric',
+    )), device)
+    assert f'href="{fabric.get_absolute_url()}"' in panel
+    assert switch.get_absolute_url() not in panel and agent.get_absolute_url() not in panel
+    assert 'Agent health' not in panel
+    # Mirrored objects without their fabric: none of them (a fabric's objects are seen only with the fabric).
+    no_fabric = make_user('no-fabric', 'dcim.view_device', 'netbox_hedgehog.view_switch', 'netbox_hedgehog.view_agent')
+    assert device_panel(client_for(no_fabric), device) is None
+    # Constrained permissions count per object: this switch, but another switch's agent.
+    user = make_user('this-switch', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric')
+    grant(user, 'netbox_hedgehog.view_switch', constraints={'name': 'ds3000-01'})
+    grant(user, 'netbox_hedgehog.view_agent', constraints={'name': 'ds3000-02'})
+    panel = device_panel(client_for(user), device)
+    assert f'href="{switch.get_absolute_url()}"' in panel
+    assert agent.get_absolute_url() not in panel and 'No agent reports for this switch.' in panel
+    # And on the other switch's device: its agent, not the switch.
+    panel = device_panel(client_for(user), Device.objects.get(name='ds3000-02'))
+    assert f'href="{Agent.objects.get(fabric=fabric, name="ds3000-02").get_absolute_url()}"' in panel
+    assert Switch.objects.get(fabric=fabric, name='ds3000-02').get_absolute_url() not in panel
+
+
+def check_cluster_values_on_the_device_page_are_escaped(built, make_user, client_for):
+    fabric, _ = built
+    hostile = '<script>alert("agent")</script>'
+    Agent.objects.filter(fabric=fabric, name='ds3000-01').update(nos_version=hostile, applied_reason=hostile)
+    client = client_for(make_user(
+        'escaped-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric', 'netbox_hedgehog.view_switch',
+        'netbox_hedgehog.view_agent',
+    ))
+    page = client.get(Device.objects.get(name='ds3000-01').get_absolute_url()).content.decode()
+    assert hostile not in page
+    assert page.count('&lt;script&gt;alert(&quot;agent&quot;)&lt;/script&gt;') == 2
+
+
+def check_switch_and_server_pages_link_their_devices(built, make_user, client_for):
+    fabric, _ = built
+    switch = Switch.objects.get(fabric=fabric, name='ds3000-01')
+    server = Server.objects.get(fabric=fabric, name='server-7')
+    mirror = ('netbox_hedgehog.view_hedgehogfabric', 'netbox_hedgehog.view_switch', 'netbox_hedgehog.view_server')
+    both = client_for(make_user('mirror-and-devices', *mirror, 'dcim.view_device'))
+    for mirrored in (switch, server):
+        device = Device.objects.get(name=mirrored.name)
+        page = both.get(mirrored.get_absolute_url()).content.decode()
+        assert 'id="inventory-device"' in page and f'href="{device.get_absolute_url()}"' in page
+    # Without view on the device, or with a permission that does not cover it, no link and no card.
+    mirror_only = client_for(make_user('mirror-only', *mirror))
+    page = mirror_only.get(switch.get_absolute_url()).content.decode()
+    assert 'id="kubernetes-object"' in page and 'id="inventory-device"' not in page
+    user = make_user('servers-only', *mirror)
+    grant(user, 'dcim.view_device', constraints={'role__slug': 'server'})
+    servers_only = client_for(user)
+    page = servers_only.get(switch.get_absolute_url()).content.decode()
+    assert 'id="kubernetes-object"' in page and 'id="inventory-device"' not in page
+    assert Device.objects.get(name='ds3000-01').get_absolute_url() not in page
+    page = servers_only.get(server.get_absolute_url()).content.decode()
+    assert f'href="{Device.objects.get(name="server-7").get_absolute_url()}"' in page
+
+
 def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inventory_standin):
     fabric, _ = built
     # A kind that fails to list keeps its mirror, so its inventory stays too.
@@ -279,20 +472,38 @@ def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inven
     assert Counter(Cable.objects.values_list('label', flat=True)) == labels
     inventory_standin.clear_faults()
 
+    # A server and a spine leave the cluster, each with its connections (and the spine with its agent).
     nic_cable = port('server-7', 'enp2s1').cable
+    spine_cables = set(Cable.objects.filter(label__startswith='ds4000-02--').values_list('pk', flat=True))
+    spine_peers = [port('ds4000-02', name).link_peers[0] for name in ('E1/1', 'E1/2')]
     inventory_standin.delete('connections', 'server-7--unbundled--ds3000-03')
     inventory_standin.delete('servers', 'server-7')
-    run = run_sync(fabric)
-    assert not Device.objects.filter(name='server-7').exists()
-    assert not Cable.objects.filter(pk=nic_cable.pk).exists()
+    for name in spine_connections():
+        inventory_standin.delete('connections', name)
+    inventory_standin.delete('agents', 'ds4000-02')
+    inventory_standin.delete('switches', 'ds4000-02')
+    # And a connection is pointed at a switch the fabric does not have: reported, and its cable kept.
+    server_9_cable = port('server-9', 'enp2s1').cable
+    inventory_standin.patch('connections', 'server-9--unbundled--sse-c4632-01',
+                            spec={'unbundled': {'link': {'switch': {'port': 'ghost-01/E1/1'}}}})
+    run = sync_fabric(fabric.pk, 'manual')
+    assert [(e['kind'], e['name']) for e in run.errors] == [('Connection', 'server-9--unbundled--sse-c4632-01')]
+    assert "'ghost-01/E1/1' names a device that is not in the inventory" in run.errors[0]['message']
+    assert port('server-9', 'enp2s1').cable == server_9_cable
+    assert not Device.objects.filter(name__in=('server-7', 'ds4000-02')).exists()
+    assert not Cable.objects.filter(pk__in={nic_cable.pk, *spine_cables}).exists()
     leaf_port = port('ds3000-03', 'E1/1/1')
     assert leaf_port.cable is None and leaf_port.link_peers == []
-    assert run.inventory_counts['dcim.device']['deleted'] == 1
-    # server-7's cable, and server-8's once its connection could be listed again.
-    assert run.inventory_counts['dcim.cable']['deleted'] == 2
+    for peer in spine_peers:
+        peer.refresh_from_db()
+        assert peer.cable is None and peer.path is None
+    assert not IPAddress.objects.filter(address='172.30.8.15/32').exists()  # the spine's protocol IP
+    assert run.inventory_counts['dcim.device']['deleted'] == 2
+    # server-7's cable, the spine's fabric links, and server-8's once its connection could be listed again.
+    assert run.inventory_counts['dcim.cable']['deleted'] == 2 + len(spine_cables)
     assert port('ds3000-03', 'E1/1/2').cable is None
     assert InventoryObject.objects.filter(fabric=fabric, object_type__model='device').count() == \
-        len(sample('Switch')) + len(sample('Server')) - 1
+        len(sample('Switch')) + len(sample('Server')) - 2
 
     # Turned off, the inventory stays as it is, whatever the fabric does.
     fabric.inventory_sync = False
@@ -303,34 +514,49 @@ def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inven
     assert Device.objects.filter(name='server-9').exists()
 
 
-def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventory_standin):
+def test_mark_keeps_orphans_offline_and_tagged_until_they_return(built, inventory_standin, make_user, client_for):
     fabric, _ = built
     fabric.inventory_orphans = 'mark'
     fabric.save()
-    server = inventory_standin.get('servers', 'server-7')
-    connection_object = inventory_standin.get('connections', 'server-7--unbundled--ds3000-03')
-    inventory_standin.delete('connections', 'server-7--unbundled--ds3000-03')
-    inventory_standin.delete('servers', 'server-7')
+    # A server and a spine leave the cluster with their connections.
+    gone = [('servers', 'server-7'), ('connections', 'server-7--unbundled--ds3000-03'), ('switches', 'ds4000-02'),
+            ('agents', 'ds4000-02'), *(('connections', name) for name in spine_connections())]
+    removed = [inventory_standin.get(resource, name) for resource, name in gone]
+    for resource, name in gone:
+        inventory_standin.delete(resource, name)
     run_sync(fabric)
-    device = Device.objects.get(name='server-7')
-    assert device.status == 'offline' and 'hedgehog-orphan' in device.tags.names()
+    for name in ('server-7', 'ds4000-02'):
+        device = Device.objects.get(name=name)
+        assert device.status == 'offline' and 'hedgehog-orphan' in device.tags.names()
     cable = port('server-7', 'enp2s1').cable
     assert cable.status == 'decommissioning' and 'hedgehog-orphan' in cable.tags.names()
+    # Its page says why it is still there.
+    client = client_for(make_user('orphan-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric',
+                                  'netbox_hedgehog.view_server'))
+    assert 'no longer in the fabric; kept by its orphan policy' in device_panel(
+        client, Device.objects.get(name='server-7'))
+    spine_cables = Cable.objects.filter(label__startswith='ds4000-02--')
+    assert spine_cables.count() == 8
+    assert {c.status for c in spine_cables} == {'decommissioning'}
+    assert all('hedgehog-orphan' in c.tags.names() for c in spine_cables)
     # Marked once: the next run leaves them as they are.
     before = row_versions()
     run_sync(fabric)
     assert row_versions() == before
     # Back in the fabric: back in service, the mark gone.
-    for obj in (server, connection_object):
+    for obj in removed:
         del obj['metadata']['uid'], obj['metadata']['resourceVersion']
         inventory_standin.upsert(obj)
     run_sync(fabric)
-    device.refresh_from_db()
-    assert device.status == 'active' and list(device.tags.names()) == ['hedgehog']
+    for name in ('server-7', 'ds4000-02'):
+        device = Device.objects.get(name=name)
+        assert device.status == 'active' and list(device.tags.names()) == ['hedgehog']
     assert port('server-7', 'enp2s1').cable.status == 'connected'
+    assert {c.status for c in Cable.objects.filter(label__startswith='ds4000-02--')} == {'connected'}
 
 
-def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory_fabric, site):
+def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory_fabric, site, make_user,
+                                                                       client_for):
     leaf = Device.objects.create(
         name='ds3000-01', site=site, role=_role(), device_type=_device_type(), serial='USER-1', description='mine',
     )
@@ -344,6 +570,8 @@ def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory
     # Nothing of the switch was written onto the user's device, and links to it were left out.
     assert not leaf.interfaces.exists()
     assert Device.objects.filter(name='ds3000-02').exists()
+    client = client_for(make_user('adopted-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric'))
+    assert device_panel(client, leaf) is None
 
     # With "adopt existing", the next run takes it over.
     inventory_fabric.inventory_adopt_existing = True
@@ -353,6 +581,7 @@ def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory
     leaf.refresh_from_db()
     assert leaf.description == 'leaf-1' and 'hedgehog' in leaf.tags.names()
     assert InventoryObject.objects.get(object_id=leaf.pk, object_type__model='device').adopted
+    assert "taken over by the fabric's sync" in device_panel(client, leaf).replace('&#x27;', "'")
 
 
 def _role():

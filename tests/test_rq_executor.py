@@ -16,7 +16,7 @@ from django.utils import timezone
 from rq.worker import SimpleWorker
 
 from netbox_hedgehog.choices import SyncOutcomeChoices, SyncStatusChoices, SyncTriggerChoices
-from netbox_hedgehog.models import HedgehogFabric, SyncRun
+from netbox_hedgehog.models import HedgehogFabric, SchedulerNotice, SyncRun
 from netbox_hedgehog.scheduling.notices import request_sync_now
 from netbox_hedgehog.sync.queued import HandOver, hand_over, rq_job_id, sync_queue
 
@@ -124,8 +124,20 @@ def test_sync_now_runs_exactly_once_on_the_workers(start_scheduler, start_worker
     wait_for(queue_is_idle, 'the first run to leave the queue')
 
     for expected in (1, 2):
+        # With the workers paused, the first request's run cannot have started when the second is handed over, so
+        # the second is merged into it (a request made once a run started gets its own run). A paused worker may
+        # hold the job already (Redis hands it to its blocking pop), but it stays queued until the worker resumes.
+        for worker in workers:
+            worker.pause()
         request_sync_now(fabric)
-        request_sync_now(fabric)  # before the first is applied: merged into it
+        request_sync_now(fabric)
+        wait_for(
+            lambda: not SchedulerNotice.objects.filter(fabric_id=fabric.pk, processed__isnull=True).exists()
+            and f'fabric-sync-now:{fabric.pk}' not in jobs_by_id(),
+            'both requests to be handed over',
+        )
+        for worker in workers:
+            worker.resume()
         finished_runs(fabric, expected, trigger=SyncTriggerChoices.MANUAL)
         wait_for(
             lambda: queue_is_idle() and f'fabric-sync-now:{fabric.pk}' not in jobs_by_id(),

@@ -2,9 +2,11 @@
 Write a Plan into NetBox: create what is missing, update only fields that differ, never touch what the fabric
 does not own.
 
-Objects are saved one by one through the ORM, so NetBox's change log, cable path tracing, search cache and event
-rules see every change; everything else is read in bulk, one query per model, so a run in which nothing changed
-reads a few queries and writes nothing.
+New devices, interfaces, cables, VLANs, prefixes and addresses, interfaces taken over from a new device's type and
+the devices' primary IPs are written in bulk, per model, by bulk.py, with what NetBox's save() does for each (change
+records, search cache, event rules, counters, cable paths). Updates, deletions and the few other objects are saved
+one by one through the ORM, so NetBox's signals see them. Everything is read in bulk, one query per model, so a run
+in which nothing changed reads a few queries and writes nothing.
 """
 
 import logging
@@ -19,6 +21,7 @@ from extras.models import TaggedItem
 
 from ..models import InventoryObject
 from ..run_record import SyncError
+from . import bulk
 from .plan import Ref, Source
 
 __all__ = ('MODEL_ORDER', 'Writer', 'model_label', 'taggable')
@@ -33,6 +36,8 @@ MODEL_ORDER = (
 )
 # A cable's ends are its terminations, not fields: compared and written apart from the rest.
 CABLE_ENDS = ('a_terminations', 'b_terminations')
+# Objects the sync takes over in bulk: interfaces a new device got from its type (bulk.update_objects).
+BULK_CLAIMS = ('dcim.interface',)
 WRITE_FAILED = 'could not be written to NetBox; the NetBox log ("netbox_hedgehog.inventory") has the details'
 
 
@@ -70,6 +75,17 @@ class Record:
 
     def __init__(self, pk, object_id, orphaned, adopted):
         self.pk, self.object_id, self.orphaned, self.adopted = pk, object_id, orphaned, adopted
+
+
+class Pending:
+    """Creations and take-overs of one model and order, queued to be written together."""
+
+    def __init__(self, model, object_type):
+        self.model = model
+        self.object_type = object_type
+        self.order = None
+        self.creations = []  # [(want, fields)]
+        self.claims = []  # [(want, fields, pk)]
 
 
 class Writer:
@@ -152,8 +168,12 @@ class Writer:
         reclaimable = {record.object_id: source for source, record in records.items() if source not in wanted}
         # A cable has no name in NetBox: its ends are its identity.
         reclaimable_cables = {ends[pk]: pk for pk in reclaimable if pk in ends}
+        self.pending = Pending(model, object_type)
         for want in wants:
-            # Resolved one by one: a LAG written just before its members is what they refer to.
+            if want.order != self.pending.order:
+                # A LAG, written just before its members, is what they refer to.
+                self._flush()
+                self.pending.order = want.order
             fields = self.resolved_fields(want)
             if fields is None or (want.parent is not None and self._key(want.parent) not in self.owned):
                 continue
@@ -183,6 +203,7 @@ class Writer:
                     'fabric did not create; it was left unchanged and the fabric object was not added',
                     want.source.kind, self._source_name(want),
                 ))
+        self._flush()
 
     def _cabled_interfaces(self, wants):
         """{interface pk: cable pk} of the interfaces the planned cables end on that have a cable already."""
@@ -290,17 +311,105 @@ class Writer:
     def _create(self, model, object_type, want, fields, counted='created'):
         if not self._fits(model, want, fields):
             return
+        if model_label(model) in bulk.BULK_MODELS and counted == 'created':
+            self.pending.creations.append((want, fields))
+            return
+        self._create_one(model, object_type, want, fields, counted)
+
+    def _create_one(self, model, object_type, want, fields, counted='created'):
         instance = self._run(want, self._save_new, model, object_type, want, fields)
         if instance is None:
             return
+        self._created(want, instance.pk, counted)
+
+    def _created(self, want, pk, counted='created'):
         key = self._key(want)
-        self.pks[key] = instance.pk
+        self.pks[key] = pk
         self.owned.add(key)
-        self.counts[model_label(model)][counted] += 1
+        self.counts[key[0]][counted] += 1
+
+    def _flush(self):
+        """Write the creations and take-overs queued for the current model and order, in bulk (bulk.py)."""
+        pending = self.pending
+        if pending.creations:
+            self._flush_creations(pending.model, pending.object_type, pending.creations)
+        if pending.claims:
+            self._flush_claims(pending.model, pending.object_type, pending.claims)
+        pending.creations, pending.claims = [], []
+
+    def _flush_creations(self, model, object_type, creations):
+        label = model_label(model)
+        if label == 'dcim.device':
+            # Devices of a type with more than plain interface templates are made by Device.save() itself.
+            plain = bulk.plain_device_types({fields['device_type_id'] for _, fields in creations})
+            for want, fields in creations:
+                if fields['device_type_id'] not in plain:
+                    self._create_one(model, object_type, want, fields)
+            creations = [(want, fields) for want, fields in creations if fields['device_type_id'] in plain]
+            if not creations:
+                return
+        if label == 'dcim.cable':
+            # Cables on channelized interfaces are made by Cable.save() itself.
+            plain = bulk.plain_cables([(None, f['a_terminations'], f['b_terminations']) for _, f in creations])
+            for index, (want, fields) in enumerate(creations):
+                if index not in plain:
+                    self._create_one(model, object_type, want, fields)
+            creations = [creation for index, creation in enumerate(creations) if index in plain]
+            if not creations:
+                return
+        try:
+            with transaction.atomic():
+                if label == 'dcim.cable':
+                    pks = bulk.create_cables([
+                        ({n: v for n, v in fields.items() if n not in CABLE_ENDS},
+                         fields['a_terminations'], fields['b_terminations'])
+                        for _, fields in creations
+                    ], self.tag)
+                else:
+                    pks = bulk.create_objects(model, [
+                        model(**{name: stored(name, value) for name, value in fields.items()})
+                        for _, fields in creations
+                    ], self.tag)
+                self._own_all(object_type, [(want, pk) for (want, _), pk in zip(creations, pks, strict=True)], False)
+        except (DatabaseError, ValidationError, ValueError, TypeError):
+            # One bad object fails the whole batch: written one by one, each failure is that object's error.
+            logger.warning('Inventory of fabric %s: writing %d %s at once failed; writing them one by one',
+                           self.fabric.name, len(creations), label, exc_info=True)
+            for want, fields in creations:
+                self._create_one(model, object_type, want, fields)
+            return
+        for (want, _), pk in zip(creations, pks, strict=True):
+            self._created(want, pk)
+
+    def _flush_claims(self, model, object_type, claims):
+        names = sorted({name for _, fields, _ in claims for name in fields})
+        rows = {row['pk']: row for row in model.objects.filter(
+            pk__in=[pk for _, _, pk in claims]).values('pk', *names)}
+        changes = {pk: {name: stored(name, value) for name, value in fields.items()
+                        if comparable(rows[pk][name]) != comparable(value)}
+                   for _, fields, pk in claims}
+        try:
+            with transaction.atomic():
+                bulk.update_objects(model, changes, self.tag)
+                self._own_all(object_type, [(want, pk) for want, _, pk in claims], True)
+        except (DatabaseError, ValidationError, ValueError, TypeError):
+            logger.warning('Inventory of fabric %s: taking over %d %s at once failed; taking them one by one',
+                           self.fabric.name, len(claims), model_label(model), exc_info=True)
+            for want, fields, pk in claims:
+                self._adopt_one(model, object_type, want, fields, pk)
+            return
+        for want, _, pk in claims:
+            self._created(want, pk, 'adopted')
 
     def _adopt(self, model, object_type, want, fields, pk):
         if not self._fits(model, want, fields):
             return
+        if model_label(model) in BULK_CLAIMS:
+            self.pending.claims.append((want, fields, pk))
+            return
+        self._adopt_one(model, object_type, want, fields, pk)
+
+    def _adopt_one(self, model, object_type, want, fields, pk):
         row = model.objects.filter(pk=pk).values(*[n for n in fields if n not in CABLE_ENDS]).first()
         changed = {name: value for name, value in fields.items() if comparable(row[name]) != comparable(value)}
 
@@ -313,6 +422,17 @@ class Writer:
             self.pks[key] = pk
             self.owned.add(key)
             self.counts[model_label(model)]['adopted'] += 1
+
+    def _own_all(self, object_type, owned, adopted):
+        """Ownership records of [(want, pk)], in one insert."""
+        rows = InventoryObject.objects.bulk_create([
+            InventoryObject(fabric=self.fabric, object_type=object_type, object_id=pk, kind=want.source.kind,
+                            uid=want.source.uid, part=want.source.part, adopted=adopted)
+            for want, pk in owned
+        ], batch_size=bulk.BATCH_SIZE)
+        records = self.records[model_label(object_type.model_class())]
+        for row, (want, pk) in zip(rows, owned, strict=True):
+            records[want.source] = Record(row.pk, pk, False, adopted)
 
     def _own(self, object_type, want, pk, adopted):
         record = InventoryObject.objects.create(
@@ -390,11 +510,29 @@ class Writer:
             names = sorted({name for want in wants for name in want.late})
             rows = {row['pk']: row for row in model.objects.filter(
                 pk__in=[self.pks[self._key(w)] for w in wants]).values('pk', *names)}
+            changed = []
             for want in wants:
                 pk = self.pks[self._key(want)]
-                changed = {name: self.resolve(value) for name, value in want.late.items()
-                           if comparable(rows[pk][name]) != comparable(self.resolve(value))}
-                if changed and self._run(want, self._save_existing, model, pk, changed, False, False):
-                    if self._key(want) in self.unchanged:
-                        self.counts[label]['unchanged'] -= 1
-                        self.counts[label]['updated'] += 1
+                fields = {name: self.resolve(value) for name, value in want.late.items()
+                          if comparable(rows[pk][name]) != comparable(self.resolve(value))}
+                if fields:
+                    changed.append((want, pk, fields))
+            if label in bulk.BULK_MODELS and changed:
+                try:
+                    with transaction.atomic():
+                        bulk.update_objects(model, {pk: fields for _, pk, fields in changed})
+                except (DatabaseError, ValidationError, ValueError, TypeError):
+                    logger.warning('Inventory of fabric %s: updating %d %s at once failed; updating them one by one',
+                                   self.fabric.name, len(changed), label, exc_info=True)
+                else:
+                    for want, _, _ in changed:
+                        self._late_written(label, want)
+                    continue
+            for want, pk, fields in changed:
+                if self._run(want, self._save_existing, model, pk, fields, False, False):
+                    self._late_written(label, want)
+
+    def _late_written(self, label, want):
+        if self._key(want) in self.unchanged:
+            self.counts[label]['unchanged'] -= 1
+            self.counts[label]['updated'] += 1

@@ -84,7 +84,7 @@ KINDS = (
         related=(
             Related(_('Connections'), ('connections',), 'Connection', 'switch_id', 'connection_type'),
         ),
-        panels=('netbox_hedgehog/inc/agent_health.html',),
+        panels=('netbox_hedgehog/inc/inventory_device.html', 'netbox_hedgehog/inc/agent_health.html'),
         search_fields=('description', 'boot_serial', 'management_ip'),
     ),
     Kind(
@@ -97,6 +97,7 @@ KINDS = (
         columns=('description', 'profile'),
         filters=(Relation('profile', ('profile',)),),
         related=(Related(_('Connections'), ('connections',), 'Connection', 'server_id', 'connection_type'),),
+        panels=('netbox_hedgehog/inc/inventory_device.html',),
         search_fields=('description',),
     ),
     Kind(

@@ -250,8 +250,11 @@ def server(context, rows):
         context.register('device', srv.name, DeviceInfo(device, source))
 
 
-def _end(context, link, end, key):
-    """(DeviceInfo, port name, IP or '') of one end of a link, or None when its device is not in the inventory."""
+def _end(context, conn, link, end, key):
+    """
+    (DeviceInfo, port name, IP or '') of one end of a link; DeviceInfo is None, and the run has an error naming
+    the port, when its device is not in the inventory (not mirrored, or not mapped).
+    """
     value = link.get(end)
     if not isinstance(value, dict) or not isinstance(value.get('port'), str):
         raise MalformedObject(f'spec.{key}: a link has no {end} port')
@@ -259,6 +262,11 @@ def _end(context, link, end, key):
     if not port or len(port) > INTERFACE_NAME_LENGTH:
         raise MalformedObject(f'spec.{key}: {value["port"][:80]!r} is not "<device>/<port>" with a short port name')
     info = context.lookup('device', device_name)
+    if info is None:
+        # Reported, and what the connection has in the inventory is kept: a device that is missing for a while
+        # (not yet listed, skipped as malformed) must not take the connection's cables with it.
+        context.skip('Connection', conn, f'the link end {value["port"][:80]!r} names a device that is not in the '
+                                         'inventory; the link was not added')
     ip = value.get('ip') if isinstance(value.get('ip'), str) else ''
     return info, port, ip
 
@@ -298,7 +306,7 @@ def _map_connection(context, conn):
     body = spec[key]
     if key in UNCABLED_LINKS:
         for link in _links(body, key, UNCABLED_LINKS[key]):
-            info, port, ip = _end(context, link, 'switch', key)
+            info, port, ip = _end(context, conn, link, 'switch', key)
             if info is not None:
                 _link_interface(context, conn, info, port, ip, conn.name)
         return
@@ -307,8 +315,8 @@ def _map_connection(context, conn):
     lists, (a_end, b_end) = CABLED_LINKS[key]
     lags = {}
     for index, link in enumerate(_links(body, key, lists)):
-        a_info, a_port, a_ip = _end(context, link, a_end, key)
-        b_info, b_port, b_ip = _end(context, link, b_end, key)
+        a_info, a_port, a_ip = _end(context, conn, link, a_end, key)
+        b_info, b_port, b_ip = _end(context, conn, link, b_end, key)
         lag = None
         if key in BONDED and a_info is not None:
             if a_info.device not in lags:
@@ -317,6 +325,8 @@ def _map_connection(context, conn):
                     {'type': 'lag', 'description': conn.name[:200]}, order=0,
                 )
             lag = lags[a_info.device]
+        # The end whose device is there keeps its port (and the port its cable, protected with the connection)
+        # while the other end is missing; _end reported the missing one.
         a_interface = _link_interface(context, conn, a_info, a_port, a_ip, '', lag) if a_info else None
         b_interface = _link_interface(context, conn, b_info, b_port, b_ip, '') if b_info else None
         if a_interface is None or b_interface is None:

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ..formatting import humanize_duration, humanize_seconds, relative_to_now, shorten
+from ..inventory import links
 from ..kinds import panels
 from ..scheduler_status import scheduler_outage
 
@@ -30,3 +31,15 @@ def scheduler_banner(context):
 
 register.simple_tag(panels.vpc_subnets, name='vpc_subnets')
 register.simple_tag(panels.connection_endpoints, name='connection_endpoints')
+
+
+@register.simple_tag(takes_context=True)
+def visible_agent(context, switch):
+    """The switch's Agent, when the page's user may view it."""
+    return links.visible_agent(context['request'].user, switch.fabric_id, switch.uid)
+
+
+@register.simple_tag(takes_context=True)
+def inventory_device(context, mirrored):
+    """The NetBox device a mirrored switch or server became, when the page's user may view it."""
+    return links.device_of(context['request'].user, mirrored)
