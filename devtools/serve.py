@@ -4,6 +4,10 @@ runserver loads NetBox's whole migration graph at every start just to warn about
 costs about eight seconds of CPU here. devtools.demo_objects has applied them a moment earlier, so the check
 only slows down the second run.
 
+Static files are served from NetBox's sources (`--insecure`), but NetBox reads a few of them from STATIC_ROOT
+itself, as a deployment's `collectstatic` leaves them there: the cable trace drawing embeds its stylesheet. So
+they are collected first, in this process, which has NetBox loaded already (unchanged files are skipped).
+
 Usage: python -m devtools.serve HOST:PORT
 """
 
@@ -23,6 +27,7 @@ def main(address):
         def check_migrations(self):
             pass
 
+    call_command('collectstatic', interactive=False, verbosity=0)
     # Django's system checks are skipped for the same reason: `make test` is where configuration errors show.
     call_command(DemoServer(), address, insecure_serving=True, use_reloader=False, skip_checks=True)
 

@@ -28,6 +28,7 @@ from netbox.search import get_indexer
 from netbox.search.backends import search_backend
 from utilities.counters import get_counters_for_model
 
+from ..sync.timing import phase
 from .paths import direct_paths, is_plain_end
 
 __all__ = (
@@ -80,6 +81,11 @@ def record_changes(model, instances, action):
     request = current_request.get()
     if request is None or not instances:
         return
+    with phase('inventory: of which change log and events'):
+        _record_changes(model, instances, action, request)
+
+
+def _record_changes(model, instances, action, request):
     changes = []
     for instance in instances:
         change = instance.to_objectchange(action)
@@ -104,6 +110,11 @@ def cache_search(model, instances, replace=False):
         indexer = get_indexer(model)
     except KeyError:  # not searchable
         return
+    with phase('inventory: of which search cache'):
+        _cache_search(model, indexer, instances, replace)
+
+
+def _cache_search(model, indexer, instances, replace):
     if replace:
         CachedValue.objects.filter(
             object_type=ObjectType.objects.get_for_model(model), object_id__in=[obj.pk for obj in instances],
@@ -305,7 +316,7 @@ def create_cables(wanted, tag):
     interface pk,))]. As Cable.save() does: the cable, a CableTermination per end, each interface marked with its
     cable (an update in the change log), and the path from each end (paths.py). Returns the cables' pks.
     """
-    from dcim.models import Cable, CablePath, CableTermination, Interface
+    from dcim.models import Cable, CableTermination, Interface
     from dcim.utils import create_cablepaths
 
     cables = [Cable(**fields) for fields, _, _ in wanted]
@@ -341,19 +352,16 @@ def create_cables(wanted, tag):
 
     # The paths from both ends, as the trace_paths receiver of Cable.save() makes them. An interface that is still
     # the origin of an old path (which NetBox would replace) leaves the tracing to NetBox's create_cablepaths().
-    stale = CablePath.objects.filter(_nodes__overlap=[object_to_path_node(i) for i in interfaces]).exists()
-    if not stale:
-        paths = direct_paths(cables, ends)
-        CablePath.objects.bulk_create(paths.values(), batch_size=BATCH_SIZE)
-        for key, path in paths.items():
-            ends[key]._path_id = path.pk
+    with phase('inventory: of which cable paths'):
+        stale = _write_paths(cables, interfaces, ends)
     Interface.objects.bulk_update(
         interfaces, ['cable', 'cable_end', 'cable_connector', 'cable_positions', '_path', 'last_updated'],
         batch_size=BATCH_SIZE,
     )
     if stale:
-        for key in ends:
-            create_cablepaths(fetch(Interface, [ends[key].pk]))
+        with phase('inventory: of which cable paths'):
+            for key in ends:
+                create_cablepaths(fetch(Interface, [ends[key].pk]))
 
     written = fetch(Cable, pks)
     for cable in written:
@@ -370,6 +378,23 @@ def create_cables(wanted, tag):
         interface._prechange_snapshot = snapshots[interface.pk]
     record_changes(Interface, cabled, ObjectChangeActionChoices.ACTION_UPDATE)
     return pks
+
+
+def _write_paths(cables, interfaces, ends):
+    """
+    The paths from both ends of new cables (paths.py), with each origin interface's _path set in memory. True when
+    an interface is still the origin of an old path, which NetBox's create_cablepaths() must replace: then nothing
+    is written here.
+    """
+    from dcim.models import CablePath
+
+    if CablePath.objects.filter(_nodes__overlap=[object_to_path_node(i) for i in interfaces]).exists():
+        return True
+    paths = direct_paths(cables, ends)
+    CablePath.objects.bulk_create(paths.values(), batch_size=BATCH_SIZE)
+    for key, path in paths.items():
+        ends[key]._path_id = path.pk
+    return False
 
 
 def _terminations(a_end, b_end):

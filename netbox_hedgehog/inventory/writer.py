@@ -21,6 +21,7 @@ from extras.models import TaggedItem
 
 from ..models import InventoryObject
 from ..run_record import SyncError
+from ..sync.timing import phase
 from . import bulk
 from .plan import Ref, Source
 
@@ -140,8 +141,10 @@ class Writer:
         for label in MODEL_ORDER:
             wants = self.plan.of_model(label)
             if wants or self.records.get(label.lower()):
-                self._write_model(apps.get_model(label), wants)
-        self._write_late_fields()
+                with phase(f'inventory: {label.lower()}'):
+                    self._write_model(apps.get_model(label), wants)
+        with phase('inventory: late fields'):
+            self._write_late_fields()
 
     def _write_model(self, model, wants):
         label = model_label(model)
