@@ -12,9 +12,10 @@ its own (hh_bench_scale, cloned from the template database and migrated, dropped
    the window opens.
 2. The clock's ceiling. CLOCK_FABRICS fabrics with no-op syncs at a 60 s interval under `rq`, their slots spread
    over the interval: the cold start until every job is in the store, one full reconcile of the job store with
-   the fabrics (timed in this process on the same store while the leader runs), the dispatch lateness (each
-   hand-over's log time against its slot) over CLOCK_WINDOW s after start-up catch-up, and the leader's CPU and
-   RSS. The queue is drained by this process as fast as the leader fills it, standing for workers that always
+   the fabrics (timed in this process on the same store while the leader runs), the dispatch lateness (each slot
+   due in a window of CLOCK_WINDOW s after start-up catch-up, from the jobs' grids in the store, against the
+   moment RQ recorded its hand-over; a slot never handed over counts as infinitely late), and the leader's CPU
+   and RSS. The queue is drained by this process as fast as the leader fills it, standing for workers that always
    keep up, so every hand-over takes the full path (status check, slot marker, enqueue).
 
 Full mode is the sizing run (100 fabrics x ~2,000 objects at 60 s for 5 minutes per executor; 10,000 clock
@@ -24,6 +25,7 @@ target where there is one; exits 1 if any target fails.
 
 import argparse
 import json
+import math
 import os
 import pickle
 import re
@@ -69,12 +71,6 @@ class Size:
 
 FULL = Size(100, 'switches=28,connections=560,vpcs=280,attachments=560', 60, 300, 10_000, 180)
 QUICK = Size(10, 'switches=8,connections=160,vpcs=80,attachments=160', 20, 60, 10_000, 70)
-
-HANDED = re.compile(r'Run of fabric \d+ due (\S+ \S+) (?:handed to the RQ queue|merged into|was already handed)')
-
-
-def log_time(line):
-    return datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S,%f').replace(tzinfo=UTC)
 
 
 class Worker:
@@ -182,6 +178,21 @@ def clear_queue():
             redis.delete(key)
 
 
+def redis_markers():
+    """(count, bytes) of the plugin's own keys in the tasks Redis database: slot markers and waiting markers."""
+    from netbox_hedgehog.sync.queued import SLOT_KEY_PREFIX, WAITING_KEY_PREFIX, sync_queue
+
+    redis = sync_queue().connection
+    count = size = 0
+    for prefix in (SLOT_KEY_PREFIX, WAITING_KEY_PREFIX):
+        for key in redis.scan_iter(match=f'{prefix}*', count=1000):
+            count += 1
+            if count % 100 == 1:
+                # Every 100th key's size stands for the 100.
+                size += 100 * (redis.memory_usage(key) or 0)
+    return count, size
+
+
 def job_grid(db, fabric_ids):
     """{fabric id: (anchor, interval)}: each scheduled job's grid of slots, from its trigger in the store."""
     from scheduler_worker.store import JOB_TABLE
@@ -221,11 +232,15 @@ def bench_throughput(report, db, size, standin, mode, workers):
             == len(ids), timeout=1800, message='a first sync of every fabric', pause=0.5,
         )
         churn = Churn(standin, mirrored_names(), size.interval)
+        tally = RedisTally() if mode == 'rq' else None
+        stats_before = database_stats(db)
         opened, cpu_before = datetime.now(UTC), scheduler.cpu_seconds()
         wall_before = time.monotonic()
         time.sleep(size.window)
         cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
         closed = datetime.now(UTC)
+        stats = {key: value - stats_before[key] for key, value in database_stats(db).items()}
+        redis_commands = tally.stop() if tally is not None else None
         grid = job_grid(db, ids)
     finally:
         if churn is not None:
@@ -247,39 +262,135 @@ def bench_throughput(report, db, size, standin, mode, workers):
     p50, p99 = percentile(lateness, 0.5) * 1000, percentile(lateness, 0.99) * 1000
     report.line(f'{label}: syncs completed per minute', f'{per_minute:.1f}', f'{due_per_minute:.0f} due')
     report.line(f'{label}: run outcomes', ', '.join(f'{key} {value}' for key, value in sorted(outcomes.items())))
+    durations = [(finished - started).total_seconds() for _, started, finished, _ in done]
+    report.line(f'{label}: sync duration p50 / p90',
+                f'{percentile(durations, 0.5):.2f} / {percentile(durations, 0.9):.2f} s' if durations else 'none')
     report.line(f'{label}: run-start lateness p50', f'{p50:.0f} ms')
     report.line(f'{label}: run-start lateness p99', f'{p99:.0f} ms',
                 f'<= {TARGET_RUN_START_P99_MS} ms' if mode == 'rq' else None,
                 p99 <= TARGET_RUN_START_P99_MS if mode == 'rq' else None)
     report.line(f'{label}: scheduler CPU', f'{cpu:.1f} %')
+    # What one sync costs the shared services, all processes together (scheduler, workers), over the window.
+    syncs = max(len(done), 1)
+    report.line(f'{label}: PostgreSQL commits per sync', f'{stats["xact_commit"] / syncs:.0f}')
+    report.line(f'{label}: PostgreSQL rows written per sync',
+                f'{(stats["tup_inserted"] + stats["tup_updated"] + stats["tup_deleted"]) / syncs:.0f}')
+    report.line(f'{label}: PostgreSQL rows read per sync',
+                f'{(stats["tup_returned"] + stats["tup_fetched"]) / syncs:.0f}')
+    if redis_commands is not None:
+        report.line(f'{label}: Redis commands per sync', f'{redis_commands / syncs:.0f}')
     return cpu
 
 
+DATABASE_STATS = ('xact_commit', 'tup_returned', 'tup_fetched', 'tup_inserted', 'tup_updated', 'tup_deleted')
+
+
+def database_stats(db):
+    """PostgreSQL's cumulative counters of the benchmark's own database (pg_stat_database)."""
+    db.execute('SELECT pg_stat_clear_snapshot()')
+    row = db.execute(f'SELECT {", ".join(DATABASE_STATS)} FROM pg_stat_database WHERE datname = %s',
+                     [DATABASE]).fetchone()
+    return dict(zip(DATABASE_STATS, row, strict=True))
+
+
+class RedisTally:
+    """Counts the commands the tasks Redis database receives (MONITOR, filtered to that database's number)."""
+
+    def __init__(self):
+        import redis
+
+        from netbox_hedgehog.sync.queued import sync_queue
+
+        pool = sync_queue().connection.connection_pool
+        self.db = int(pool.connection_kwargs.get('db', 0))
+        self.client = redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=pool.connection_class, **pool.connection_kwargs))
+        self.count = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        with self.client.monitor() as monitor:
+            for command in monitor.listen():
+                if self.stopping.is_set():
+                    return
+                self.count += command.get('db') == self.db
+
+    def stop(self):
+        # MONITOR blocks until the next command on the server; the workers' own polling brings one soon.
+        self.stopping.set()
+        self.thread.join(10)
+        return self.count
+
+
 class Drain:
-    """Takes every job off the queue as soon as it is there: workers that always keep up, at no cost."""
+    """
+    Takes every job off the queue as soon as it is there: workers that always keep up, at no cost.
+
+    Keeps each job's id and RQ's enqueued_at, the moment the leader handed the run over; the id names the fabric and
+    the slot (queued.rq_job_id).
+    """
 
     def __init__(self):
         from netbox_hedgehog.sync.queued import sync_queue
 
         self.queue = sync_queue()
         self.stopping = threading.Event()
-        self.taken = 0
+        self.handed = []
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
+        from rq.utils import utcparse
+
         redis = self.queue.connection
         while not self.stopping.is_set():
-            job_ids = redis.lpop(self.queue.key, 500) or []
+            job_ids = [job_id.decode() for job_id in redis.lpop(self.queue.key, 500) or []]
             if not job_ids:
                 self.stopping.wait(0.01)
                 continue
-            redis.delete(*(f'rq:job:{job_id.decode()}' for job_id in job_ids))
-            self.taken += len(job_ids)
+            with redis.pipeline() as pipeline:
+                for job_id in job_ids:
+                    pipeline.hget(f'rq:job:{job_id}', 'enqueued_at')
+                pipeline.delete(*(f'rq:job:{job_id}' for job_id in job_ids))
+                *enqueued, _ = pipeline.execute()
+            self.handed += [
+                (job_id, utcparse(at.decode())) for job_id, at in zip(job_ids, enqueued, strict=True) if at
+            ]
 
     def stop(self):
         self.stopping.set()
         self.thread.join(10)
+
+
+HANDED_OVER_JOB = re.compile(r'hedgehog-sync-(\d+)-scheduled-(\d+)')
+
+
+def slots_on_grid(grid, opened, closed):
+    """Every (fabric id, slot) that falls due in [opened, closed), from each job's grid in the store."""
+    slots = set()
+    for fabric_id, (anchor, interval) in grid.items():
+        slot = anchor + max(0, math.ceil((opened - anchor) / interval)) * interval
+        while slot < closed:
+            slots.add((fabric_id, round(slot.timestamp() * 1000)))
+            slot += interval
+    return slots
+
+
+def dispatch_lateness(handed, grid, opened, closed):
+    """
+    Seconds from each slot due in [opened, closed) (from the job store) to its hand-over (RQ's enqueued_at), and
+    the slots that were due but never handed over. The RQ job id names the fabric and the slot.
+    """
+    due = slots_on_grid(grid, opened, closed)
+    lateness = {}
+    for job_id, enqueued_at in handed:
+        match = HANDED_OVER_JOB.fullmatch(job_id)
+        key = match and (int(match.group(1)), int(match.group(2)))
+        if key in due:
+            lateness[key] = (enqueued_at - datetime.fromtimestamp(key[1] / 1000, UTC)).total_seconds()
+    return list(lateness.values()), len(due - lateness.keys())
 
 
 def bench_clock(report, db, size):
@@ -289,7 +400,7 @@ def bench_clock(report, db, size):
     from netbox_hedgehog.models import HedgehogFabric
     from scheduler_worker.connections import create_job_store_engine
     from scheduler_worker.reconcile import JobReconciler
-    from scheduler_worker.store import JOB_TABLE, FabricJobStore
+    from scheduler_worker.store import JOB_TABLE, FabricJobStore, shut_down
 
     fabrics, interval = size.clock_fabrics, 60
     print(f"The clock's ceiling: {fabrics} fabrics with no-op syncs every {interval} s under rq", flush=True)
@@ -321,44 +432,49 @@ def bench_clock(report, db, size):
         cpu_before, wall_before = scheduler.cpu_seconds(), time.monotonic()
         time.sleep(size.clock_window)
         cpu = (scheduler.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+        window_end = datetime.now(UTC)
         rss = scheduler.rss_mib()
+        markers = redis_markers()
 
         # One full reconcile of the same store with the same fabrics, as the leader does it periodically.
         engine = create_job_store_engine(4)
-        keeper_scheduler = BackgroundScheduler(jobstores={'default': FabricJobStore(engine, lambda ids: None)},
-                                               timezone=UTC)
+        store = FabricJobStore(engine, lambda ids: None)
+        keeper_scheduler = BackgroundScheduler(jobstores={'default': store}, timezone=UTC)
         keeper_scheduler.start(paused=True)
         reconcile_started = time.perf_counter()
-        counts = JobReconciler(keeper_scheduler).reconcile_all()
+        counts = JobReconciler(keeper_scheduler, store).reconcile_all()
         reconcile = time.perf_counter() - reconcile_started
-        keeper_scheduler.shutdown(wait=False)
+        shut_down(keeper_scheduler)
         engine.dispose()
+        # Every slot due by now was handed over (the leader keeps up, or the figures below say it did not).
+        time.sleep(2)
     finally:
         scheduler.stop()
         drain.stop()
 
-    lateness = []
-    window_end = steady + timedelta(seconds=size.clock_window)
-    for line in scheduler.log_path.read_text().splitlines():
-        match = HANDED.search(line)
-        if not match:
-            continue
-        slot = datetime.fromisoformat(match.group(1))
-        if steady <= slot < window_end:
-            lateness.append((log_time(line) - slot).total_seconds())
-    p50 = percentile(lateness, 0.5) * 1000 if lateness else float('nan')
-    p99 = percentile(lateness, 0.99) * 1000 if lateness else float('nan')
+    fabric_ids = set(HedgehogFabric.objects.values_list('pk', flat=True))
+    lateness, never = dispatch_lateness(drain.handed, job_grid(db, fabric_ids), steady, window_end)
+    # A slot never handed over is later than any that was.
+    lateness += [math.inf] * never
+    p50 = percentile(lateness, 0.5) * 1000 if lateness else math.nan
+    p99 = percentile(lateness, 0.99) * 1000 if lateness else math.nan
     report.line(f'cold start: {fabrics} jobs in the store', f'{cold:.2f} s', f'<= {TARGET_COLD_START_SECONDS} s',
                 cold <= TARGET_COLD_START_SECONDS)
     report.line(f'full reconcile of {fabrics} fabrics ({sum(counts.values())} changes)', f'{reconcile:.2f} s',
                 f'<= {TARGET_RECONCILE_SECONDS} s', reconcile <= TARGET_RECONCILE_SECONDS)
-    report.line(f'hand-overs in {size.clock_window} s (drained {drain.taken})', str(len(lateness)),
-                f'{fabrics * size.clock_window // interval} due')
+    report.line(f'slots due in the {size.clock_window} s window', str(len(lateness)),
+                f'{fabrics * size.clock_window // interval} expected')
+    report.line('of which never handed over', str(never))
+    handed = len(lateness) - never
+    report.line('hand-overs per second sustained', f'{handed / size.clock_window:.0f}',
+                f'{fabrics / interval:.0f} due')
     report.line('dispatch lateness p50', f'{p50:.0f} ms')
     report.line('dispatch lateness p99', f'{p99:.0f} ms', f'<= {TARGET_DISPATCH_P99_MS} ms',
                 p99 <= TARGET_DISPATCH_P99_MS)
     report.line('leader CPU while dispatching', f'{cpu:.1f} %')
     report.line('leader RSS', f'{rss:.0f} MiB')
+    report.line("Redis keys of the leader's slot and waiting markers", f'{markers[0]}')
+    report.line('Redis memory of those markers', f'{markers[1] / 2**20:.1f} MiB')
 
 
 def main():

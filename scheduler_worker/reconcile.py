@@ -4,11 +4,17 @@ Deriving the job store from the fabric rows, which are the truth.
 `JobReconciler.reconcile_fabric()` brings one fabric's job in line with its row (used for each notice);
 `JobReconciler.reconcile_all()` does it for every fabric and removes orphans (used at start and periodically).
 Both are idempotent: reconciling the same fabric twice changes nothing the second time.
+
+A full reconcile must stay cheap with thousands of fabrics: it reads the fabrics as plain rows, not model instances,
+reads the job store directly, without holding the scheduler's lock (which would stall due runs meanwhile), and adds
+every missing job in one statement.
 """
 
 import logging
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.job import Job
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
@@ -19,13 +25,43 @@ from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
 from .jobs import run_scheduled_sync
+from .store import JOB_STORE
 
-__all__ = ('SCHEDULE_FIELDS', 'JobReconciler', 'first_run_time', 'misfire_grace_time', 'unschedulable_reason')
+__all__ = (
+    'SCHEDULE_FIELDS',
+    'FabricSchedule',
+    'JobReconciler',
+    'first_run_time',
+    'misfire_grace_time',
+    'scheduled_job',
+    'unschedulable_reason',
+)
 
 logger = logging.getLogger('scheduler_worker.reconcile')
 
 # The fabric columns the schedule depends on; a full reconcile reads only these.
 SCHEDULE_FIELDS = ('pk', 'name', 'sync_enabled', 'sync_interval', 'kubernetes_server', 'kubeconfig', 'last_sync')
+
+
+@dataclass(frozen=True, slots=True)
+class FabricSchedule:
+    """A fabric's SCHEDULE_FIELDS as a plain row: 10,000 of them load in a fraction of the model instances' time."""
+
+    pk: int
+    name: str
+    sync_enabled: bool
+    sync_interval: int
+    kubernetes_server: str
+    kubeconfig: str
+    last_sync: datetime | None
+
+    # The model's own rules, so that a row and its fabric never disagree on them.
+    has_connection = HedgehogFabric.has_connection
+    is_schedulable = HedgehogFabric.is_schedulable
+
+    @classmethod
+    def read(cls, fabrics):
+        return [cls(*values) for values in fabrics.values_list(*SCHEDULE_FIELDS)]
 
 
 def first_run_time(fabric, now):
@@ -48,6 +84,30 @@ def job_interval(job):
     return int(job.trigger.interval.total_seconds())
 
 
+def scheduled_job(fabric, now):
+    """
+    Everything a fabric's scheduled job is made of, as keyword arguments of scheduler.add_job() and of Job().
+
+    coalesce, max_instances and executor are the values every scheduler of this project has always given these
+    jobs (the service's job defaults, and APScheduler's); they are spelled out because a Job built for the bulk
+    path gets no defaults from a scheduler.
+    """
+    next_run = first_run_time(fabric, now)
+    return {
+        'func': run_scheduled_sync,
+        'trigger': IntervalTrigger(seconds=fabric.sync_interval, start_date=next_run, timezone=UTC),
+        'executor': 'default',
+        'args': (fabric.pk,),
+        'kwargs': {},
+        'id': scheduled_job_id(fabric.pk),
+        'name': f'Sync fabric {fabric.name}',
+        'misfire_grace_time': misfire_grace_time(fabric.sync_interval),
+        'coalesce': True,
+        'max_instances': 1,
+        'next_run_time': next_run,
+    }
+
+
 def unschedulable_reason(fabric):
     if fabric is None:
         return 'fabric deleted'
@@ -59,12 +119,14 @@ def unschedulable_reason(fabric):
 class JobReconciler:
     """Adds, changes and removes the scheduled jobs of a scheduler so that they match the fabric rows."""
 
-    def __init__(self, scheduler):
+    def __init__(self, scheduler, store):
         self.scheduler = scheduler
+        # The scheduler's one job store (scheduler.add_jobstore(store, JOB_STORE)), read and filled in bulk.
+        self.store = store
 
     def reconcile_fabric(self, fabric_id):
         """Re-read one fabric and add, change or remove its job to match."""
-        fabric = HedgehogFabric.objects.only(*SCHEDULE_FIELDS).filter(pk=fabric_id).first()
+        fabric = next(iter(FabricSchedule.read(HedgehogFabric.objects.filter(pk=fabric_id))), None)
         job = self.scheduler.get_job(scheduled_job_id(fabric_id))
         if fabric is None:
             self.remove(sync_now_job_id(fabric_id), 'fabric deleted')
@@ -82,25 +144,36 @@ class JobReconciler:
 
     def add(self, fabric):
         now = timezone.now()
-        next_run = first_run_time(fabric, now)
         try:
-            self.scheduler.add_job(
-                run_scheduled_sync,
-                trigger=IntervalTrigger(seconds=fabric.sync_interval, start_date=next_run, timezone=UTC),
-                args=(fabric.pk,),
-                id=scheduled_job_id(fabric.pk),
-                name=f'Sync fabric {fabric.name}',
-                next_run_time=next_run,
-                misfire_grace_time=misfire_grace_time(fabric.sync_interval),
-            )
+            self.scheduler.add_job(**scheduled_job(fabric, now), jobstore=JOB_STORE)
         except ConflictingIdError:
             # Added meanwhile (a notice and a reconcile racing); fit the existing job instead.
             return self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk)))
-        logger.info(
-            'Added job %s for fabric %s: every %d s, first run %s',
-            scheduled_job_id(fabric.pk), fabric.name, fabric.sync_interval, moment_with_distance(next_run, now),
-        )
+        self.log_added(fabric, now)
         return 'added'
+
+    def add_all(self, fabrics):
+        """Add the jobs of many fabrics at once; return what was done to each, as fit() does."""
+        now = timezone.now()
+        jobs = [Job(self.scheduler, **scheduled_job(fabric, now)) for fabric in fabrics]
+        present = self.store.add_jobs(jobs)
+        # The scheduler computed its next wake-up without these jobs.
+        self.scheduler.wakeup()
+        actions = []
+        for fabric in fabrics:
+            if scheduled_job_id(fabric.pk) in present:
+                # Added meanwhile, as in add().
+                actions.append(self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk))))
+            else:
+                self.log_added(fabric, now)
+                actions.append('added')
+        return actions
+
+    def log_added(self, fabric, now):
+        logger.info(
+            'Added job %s for fabric %s: every %d s, first run %s', scheduled_job_id(fabric.pk), fabric.name,
+            fabric.sync_interval, moment_with_distance(first_run_time(fabric, now), now),
+        )
 
     def update(self, fabric, job):
         if job_interval(job) != fabric.sync_interval:
@@ -136,10 +209,10 @@ class JobReconciler:
 
     def reconcile_all(self):
         """Make the job store match every fabric row: add missing jobs, remove orphans, fix intervals."""
-        fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
+        fabrics = {fabric.pk: fabric for fabric in FabricSchedule.read(HedgehogFabric.objects.all())}
         scheduled = {}
         counts = {'added': 0, 'changed': 0, 'removed': 0}
-        for job in self.scheduler.get_jobs():
+        for job in self.store.get_all_jobs():
             kind, fabric_id = parse_job_id(job.id)
             if kind == SchedulerJobKindChoices.SCHEDULED:
                 scheduled[fabric_id] = job
@@ -149,10 +222,17 @@ class JobReconciler:
             elif self.remove(job.id, 'not a fabric job'):
                 logger.warning('Job %s in the job store belongs to no fabric; removed it', job.id)
                 counts['removed'] += 1
+        missing = []
+        actions = []
         for fabric_id in scheduled.keys() | fabrics.keys():
-            action = self.fit(fabric_id, fabrics.get(fabric_id), scheduled.get(fabric_id))
-            if action:
-                counts[action] += 1
+            fabric, job = fabrics.get(fabric_id), scheduled.get(fabric_id)
+            if job is None and fabric is not None and fabric.is_schedulable:
+                missing.append(fabric)
+            else:
+                actions.append(self.fit(fabric_id, fabric, job))
+        actions += self.add_all(missing)
+        for action in filter(None, actions):
+            counts[action] += 1
         kept = sum(1 for fabric in fabrics.values() if fabric.is_schedulable) - counts['added'] - counts['changed']
         logger.info(
             'Reconciled %d fabrics with the job store: %d added, %d changed, %d removed, %d unchanged',
@@ -171,9 +251,9 @@ class JobReconciler:
         APScheduler coalesces them; the schedule then continues one interval after it.
         """
         now = timezone.now()
-        fabrics = {fabric.pk: fabric for fabric in HedgehogFabric.objects.only(*SCHEDULE_FIELDS)}
+        fabrics = {fabric.pk: fabric for fabric in FabricSchedule.read(HedgehogFabric.objects.all())}
         missed = 0
-        for job in self.scheduler.get_jobs():
+        for job in self.store.get_all_jobs():
             kind, fabric_id = parse_job_id(job.id)
             fabric = fabrics.get(fabric_id)
             if kind != SchedulerJobKindChoices.SCHEDULED or fabric is None or job.next_run_time is None:

@@ -30,7 +30,7 @@ from .jobs import requeue_sync_now, runs
 from .leader import LeaderLock
 from .notices import NoticeListener, apply_pending_notices, prune_processed_notices
 from .reconcile import JobReconciler
-from .store import FabricJobStore
+from .store import JOB_STORE, FabricJobStore, shut_down
 
 __all__ = ('SchedulerService',)
 
@@ -87,7 +87,7 @@ class SchedulerService:
     def lead(self):
         logger.info('Leadership acquired: this scheduler now runs the fabric syncs')
         scheduler = self.build_scheduler()
-        reconciler = JobReconciler(scheduler)
+        reconciler = JobReconciler(scheduler, self.store)
         listener = NoticeListener(self.stopping) if self.settings.listen else None
         runs.bind(self.leader, self.stopping)
         try:
@@ -115,7 +115,7 @@ class SchedulerService:
             if scheduler.running:
                 # Running syncs are not waited for here: drain() did that, or leadership is gone and they are on
                 # their own (the per-fabric sync lock keeps a new leader from overlapping them).
-                scheduler.shutdown(wait=False)
+                shut_down(scheduler)
             if self.stopping.is_set():
                 self.hand_on_unclaimed_requests()
             if listener is not None:
@@ -128,7 +128,7 @@ class SchedulerService:
     def build_scheduler(self):
         self.store = FabricJobStore(self.engine, self.on_unrestorable)
         scheduler = BackgroundScheduler(
-            jobstores={'default': self.store},
+            jobstores={JOB_STORE: self.store},
             executors={'default': self.executor.apscheduler_executor()},
             job_defaults={
                 'coalesce': True,

@@ -14,32 +14,36 @@ from netbox_hedgehog.scheduling.notices import request_sync_now
 from scheduler_worker.connections import create_job_store_engine
 from scheduler_worker.jobs import runs
 from scheduler_worker.notices import apply_pending_notices
-from scheduler_worker.reconcile import JobReconciler, first_run_time
-from scheduler_worker.store import FabricJobStore
+from scheduler_worker.reconcile import FabricSchedule, JobReconciler, first_run_time
+from scheduler_worker.store import FabricJobStore, shut_down
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 
 SERVER = 'http://127.0.0.1:9'
 
 
-@pytest.fixture
-def reconciler():
-    """A JobReconciler over a paused scheduler (nothing runs) with the real job store in the test database."""
+def drop_job_table():
     # The job table is not a Django model, so test-database flushes leave behind what earlier scheduler
     # processes (other test modules) stored in it.
     with connection.cursor() as cursor:
         cursor.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+
+
+@pytest.fixture
+def reconciler():
+    """A JobReconciler over a paused scheduler (nothing runs) with the real job store in the test database."""
+    drop_job_table()
     engine = create_job_store_engine(1)
     unrestorable = []
-    scheduler = BackgroundScheduler(jobstores={'default': FabricJobStore(engine, unrestorable.extend)}, timezone=UTC)
+    store = FabricJobStore(engine, unrestorable.extend)
+    scheduler = BackgroundScheduler(jobstores={'default': store}, timezone=UTC)
     scheduler.start(paused=True)
-    reconciler = JobReconciler(scheduler)
+    reconciler = JobReconciler(scheduler, store)
     reconciler.unrestorable = unrestorable
     yield reconciler
-    scheduler.shutdown(wait=False)
+    shut_down(scheduler)
     engine.dispose()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+    drop_job_table()
 
 
 def job(reconciler, fabric):
@@ -93,6 +97,53 @@ def test_reconcile_derives_jobs_from_fabrics(reconciler):
     assert reconciler.reconcile_all()['changed'] == 1
     assert job(reconciler, recent).trigger.interval == timedelta(seconds=120)
     assert_close(job(reconciler, recent).next_run_time, recent.last_sync + timedelta(seconds=120))
+
+
+def test_missing_jobs_are_added_in_bulk_beside_a_job_added_meanwhile(reconciler):
+    fabrics = HedgehogFabric.objects.bulk_create([
+        HedgehogFabric(name=f'bulk-{number}', kubernetes_server=SERVER, sync_interval=60 + number)
+        for number in range(50)
+    ])
+    # One job is already stored, with another interval, when the bulk insert runs (a notice applied meanwhile).
+    early = fabrics[0]
+    reconciler.add(early)
+    HedgehogFabric.objects.filter(pk=early.pk).update(sync_interval=600)
+    assert reconciler.add_all(FabricSchedule.read(HedgehogFabric.objects.filter(name__startswith='bulk-'))).count(
+        'added'
+    ) == 49
+    assert job(reconciler, early).trigger.interval == timedelta(seconds=600)
+    for fabric in fabrics[1:]:
+        stored = job(reconciler, fabric)
+        assert stored.trigger.interval == timedelta(seconds=fabric.sync_interval)
+        assert stored.misfire_grace_time == fabric.sync_interval and stored.name == f'Sync fabric {fabric.name}'
+    assert reconciler.reconcile_all() == {'added': 0, 'changed': 0, 'removed': 0}
+
+
+def test_shutting_down_takes_no_due_slot(caplog):
+    """A job due when the scheduler shuts down stays due in the store, for whoever leads next."""
+    drop_job_table()
+    engine = create_job_store_engine(1)
+    store = FabricJobStore(engine, lambda job_ids: None)
+    scheduler = BackgroundScheduler(jobstores={'default': store}, timezone=UTC)
+    scheduler.start(paused=True)
+    fabric = HedgehogFabric.objects.create(name='due', kubernetes_server=SERVER, sync_interval=60)
+    JobReconciler(scheduler, store).reconcile_all()
+    due = job_row(fabric)
+
+    with caplog.at_level(logging.INFO, logger='apscheduler'):
+        shut_down(scheduler)
+    engine.dispose()
+    try:
+        assert job_row(fabric) == due
+        assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    finally:
+        drop_job_table()
+
+
+def job_row(fabric):
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT next_run_time, job_state FROM {JOB_TABLE} WHERE id = %s', [f'fabric-sync:{fabric.pk}'])
+        return cursor.fetchone()
 
 
 def test_unrestorable_row_is_reported_loudly_and_recreated(reconciler, caplog):

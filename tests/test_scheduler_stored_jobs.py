@@ -1,6 +1,6 @@
 """
 Jobs already in a job store keep working across releases: a row stored by the scheduler as it is shipped today is
-restored by the current code, and running it syncs its fabric.
+restored by the current code, and running it syncs its fabric; and the current code stores that very row.
 
 The rows below are the pickled job states exactly as the scheduler stores them (APScheduler's SQLAlchemy store
 pickles Job.__getstate__()), for fabric 4242: its scheduled job and a queued "sync now". They name the job
@@ -13,6 +13,7 @@ import pickle
 from datetime import UTC
 
 import pytest
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.db import connection
 
@@ -21,7 +22,8 @@ from netbox_hedgehog.models import HedgehogFabric, SyncRun
 from netbox_hedgehog.scheduling.job_store import JOB_TABLE
 from scheduler_worker import jobs
 from scheduler_worker.connections import create_job_store_engine
-from scheduler_worker.store import FabricJobStore
+from scheduler_worker.reconcile import FabricSchedule, scheduled_job
+from scheduler_worker.store import FabricJobStore, shut_down
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 
@@ -103,3 +105,30 @@ def test_stored_jobs_restore_and_run(stored_scheduler):
     runs = list(SyncRun.objects.filter(fabric_id=FABRIC_ID).order_by('started'))
     assert [run.trigger for run in runs] == [SyncTriggerChoices.SCHEDULED, SyncTriggerChoices.MANUAL]
     assert all(run.finished is not None for run in runs)
+
+
+def test_a_job_added_in_bulk_is_the_stored_row_byte_for_byte():
+    """The reconciler's bulk insert writes exactly the row the scheduler stored for fabric 4242, pickle and all."""
+    stored = pickle.loads(base64.b64decode(STORED_JOBS['fabric-sync:4242']))
+    slot = stored['next_run_time']
+    interval = stored['trigger'].interval
+    fabric = FabricSchedule(
+        pk=FABRIC_ID, name='pickled', sync_enabled=True, sync_interval=int(interval.total_seconds()),
+        kubernetes_server='http://127.0.0.1:9', kubeconfig='', last_sync=slot - interval,
+    )
+    drop_job_table()
+    engine = create_job_store_engine(1)
+    store = FabricJobStore(engine, lambda job_ids: None)
+    scheduler = BackgroundScheduler(jobstores={'default': store}, timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        # What JobReconciler.add_all() does, at a moment before the fabric's slot (so that the slot is its first run).
+        assert store.add_jobs([Job(scheduler, **scheduled_job(fabric, slot - interval / 2))]) == set()
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT id, next_run_time, job_state FROM {JOB_TABLE}')
+            rows = cursor.fetchall()
+    finally:
+        shut_down(scheduler)
+        engine.dispose()
+        drop_job_table()
+    assert rows == [('fabric-sync:4242', slot.timestamp(), base64.b64decode(STORED_JOBS['fabric-sync:4242']))]

@@ -12,6 +12,7 @@ done is RQ's business; what a run did is recorded, as with every executor, in th
 import logging
 import time
 from datetime import UTC, datetime
+from functools import cache
 
 from django.db import close_old_connections
 from django_rq import get_queue
@@ -65,7 +66,13 @@ class HandOver:
     COALESCED = 'coalesced'
 
 
+@cache
 def sync_queue():
+    """
+    The plugin's queue, one per process: django_rq's get_queue() builds a new Redis client, with a pool of its own,
+    on every call, so each hand-over would open new connections. redis-py's pool is thread-safe and starts afresh
+    in a forked child (an RQ worker's work horse).
+    """
     return get_queue(QUEUE_NAME)
 
 
@@ -95,18 +102,22 @@ def hand_over(fabric_id, trigger, slot, grace):
     if not redis.set(f'{SLOT_KEY_PREFIX}{job_id}', 1, nx=True, ex=memory):
         return HandOver.DUPLICATE, job_id
     try:
-        queue.enqueue(
-            run_queued_sync,
-            fabric_id,
-            trigger,
-            slot.timestamp(),
-            job_id=job_id,
-            description=f'Sync fabric {fabric_id} ({trigger})',
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=0,
-            failure_ttl=FAILURE_TTL,
-        )
-        redis.set(waiting_key, job_id, ex=UNBOUNDED_SLOT_MEMORY)
+        # The job and the fabric's waiting marker in one round trip.
+        with redis.pipeline() as pipeline:
+            queue.enqueue(
+                run_queued_sync,
+                fabric_id,
+                trigger,
+                slot.timestamp(),
+                job_id=job_id,
+                description=f'Sync fabric {fabric_id} ({trigger})',
+                job_timeout=JOB_TIMEOUT,
+                result_ttl=0,
+                failure_ttl=FAILURE_TTL,
+                pipeline=pipeline,
+            )
+            pipeline.set(waiting_key, job_id, ex=UNBOUNDED_SLOT_MEMORY)
+            pipeline.execute()
     except Exception:
         # Not queued after all: the slot may be handed over again.
         redis.delete(f'{SLOT_KEY_PREFIX}{job_id}')
