@@ -38,6 +38,16 @@ __all__ = (
 # Models created in bulk, and (for update_objects) updated in bulk: their save() only derives fields this module
 # derives too. Everything else (catalogue objects, VLAN groups, VRFs ...) is few and saved one by one.
 BULK_MODELS = ('dcim.device', 'dcim.interface', 'dcim.cable', 'ipam.vlan', 'ipam.prefix', 'ipam.ipaddress')
+# Fields of BULK_MODELS whose change NetBox's save() and receivers derive nothing from (no path, hierarchy,
+# counter, config context or child device follows them): such updates go through update_objects().
+PLAIN_FIELDS = {
+    'dcim.device': {'description', 'serial', 'status'},
+    'dcim.interface': {'description', 'label', 'mgmt_only', 'type', 'lag_id'},
+    'dcim.cable': {'label'},
+    'ipam.vlan': {'description', 'name', 'status'},
+    'ipam.prefix': {'description', 'status'},
+    'ipam.ipaddress': {'description', 'status'},
+}
 BATCH_SIZE = 1000
 # bulk_update() sets each field with a CASE over the batch's rows, which costs rows x rows: smaller batches.
 UPDATE_BATCH_SIZE = 100

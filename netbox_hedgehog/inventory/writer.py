@@ -87,6 +87,7 @@ class Pending:
         self.order = None
         self.creations = []  # [(want, fields)]
         self.claims = []  # [(want, fields, pk)]
+        self.updates = []  # [(want, pk, changed fields)]
 
 
 class Writer:
@@ -163,7 +164,8 @@ class Writer:
         ends, cabled = {}, {}
         if model._meta.label == 'dcim.Cable':
             ends = self._cable_ends(actual)
-            cabled = self._cabled_interfaces(wants)
+            # Only a new cable can land on a port that has someone else's cable.
+            cabled = self._cabled_interfaces([want for want in wants if want.source not in records])
         found = self._find_existing(model, [want for want in wants if want.source not in records])
         # Objects this fabric owns for a source it no longer has: one with the identity of a new source is the
         # same thing recreated in the cluster (a new uid), and is taken back rather than reported as a conflict.
@@ -319,6 +321,9 @@ class Writer:
             self.counts[model_label(model)]['unchanged'] += 1
             self.unchanged.add(key)
             return
+        if tagged and not record.orphaned and set(changed) <= bulk.PLAIN_FIELDS.get(model_label(model), set()):
+            self.pending.updates.append((want, record.object_id, changed))
+            return
         if self._run(want, self._save_existing, model, record.object_id, changed, not tagged, record.orphaned):
             if record.orphaned:
                 InventoryObject.objects.filter(pk=record.pk).update(orphaned=False)
@@ -351,7 +356,23 @@ class Writer:
             self._flush_creations(pending.model, pending.object_type, pending.creations)
         if pending.claims:
             self._flush_claims(pending.model, pending.object_type, pending.claims)
-        pending.creations, pending.claims = [], []
+        if pending.updates:
+            self._flush_updates(pending.model, pending.updates)
+        pending.creations, pending.claims, pending.updates = [], [], []
+
+    def _flush_updates(self, model, updates):
+        try:
+            with transaction.atomic():
+                bulk.update_objects(model, {pk: {name: stored(name, value) for name, value in changed.items()}
+                                            for _, pk, changed in updates})
+        except (DatabaseError, ValidationError, ValueError, TypeError):
+            logger.warning('Inventory of fabric %s: updating %d %s at once failed; updating them one by one',
+                           self.fabric.name, len(updates), model_label(model), exc_info=True)
+            for want, pk, changed in updates:
+                if self._run(want, self._save_existing, model, pk, changed, False, False):
+                    self.counts[model_label(model)]['updated'] += 1
+            return
+        self.counts[model_label(model)]['updated'] += len(updates)
 
     def _flush_creations(self, model, object_type, creations):
         label = model_label(model)
