@@ -28,7 +28,6 @@ import json
 import math
 import os
 import pickle
-import re
 import subprocess
 import sys
 import threading
@@ -377,16 +376,16 @@ class Drain:
         self.thread.join(10)
 
 
-HANDED_OVER_JOB = re.compile(r'hedgehog-sync-(\d+)-scheduled-(\d+)')
-
-
 def slots_on_grid(grid, opened, closed):
-    """Every (fabric id, slot) that falls due in [opened, closed), from each job's grid in the store."""
-    slots = set()
+    """{RQ job id: slot} of every slot that falls due in [opened, closed), from each job's grid in the store."""
+    from netbox_hedgehog.choices import SyncTriggerChoices
+    from netbox_hedgehog.sync.queued import rq_job_id
+
+    slots = {}
     for fabric_id, (anchor, interval) in grid.items():
         slot = anchor + max(0, math.ceil((opened - anchor) / interval)) * interval
         while slot < closed:
-            slots.add((fabric_id, round(slot.timestamp() * 1000)))
+            slots[rq_job_id(fabric_id, SyncTriggerChoices.SCHEDULED, slot)] = slot
             slot += interval
     return slots
 
@@ -394,16 +393,13 @@ def slots_on_grid(grid, opened, closed):
 def dispatch_lateness(handed, grid, opened, closed):
     """
     Seconds from each slot due in [opened, closed) (from the job store) to its hand-over (RQ's enqueued_at), and
-    the slots that were due but never handed over. The RQ job id names the fabric and the slot.
+    how many of those slots were never handed over. The RQ job id names the fabric and the slot.
     """
     due = slots_on_grid(grid, opened, closed)
-    lateness = {}
-    for job_id, enqueued_at in handed:
-        match = HANDED_OVER_JOB.fullmatch(job_id)
-        key = match and (int(match.group(1)), int(match.group(2)))
-        if key in due:
-            lateness[key] = (enqueued_at - datetime.fromtimestamp(key[1] / 1000, UTC)).total_seconds()
-    return list(lateness.values()), len(due - lateness.keys())
+    lateness = {
+        job_id: (enqueued_at - due[job_id]).total_seconds() for job_id, enqueued_at in handed if job_id in due
+    }
+    return list(lateness.values()), len(due.keys() - lateness.keys())
 
 
 def bench_clock(report, db, size):
