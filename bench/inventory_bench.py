@@ -75,12 +75,13 @@ def timed_sync(fabric, label):
     before = row_versions()
     with record_phases() as phases:
         run = sync_fabric(fabric.pk, 'manual')
-    if run.errors:
-        raise RuntimeError(f'the sync reported errors: {run.errors[:3]}')
     seconds = phases.get('inventory', 0.0)
     written = rows_written(before, row_versions())
     counts = {label: dict(c) for label, c in run.inventory_counts.items()}
     print(f'  {label}: inventory {seconds:.2f} s, {written} rows written; {counts}', flush=True)
+    if run.errors:
+        # The synthetic fabric reuses VLAN ids once its subnets outnumber its VLAN range: those are conflicts.
+        print(f'    {len(run.errors)} run errors, e.g. {run.errors[0]["message"]}', flush=True)
     parts = sorted(((name.split(': ', 1)[1], value) for name, value in phases.items()
                     if name.startswith('inventory: ') and value >= 0.01), key=lambda part: -part[1])
     if parts:
@@ -202,7 +203,7 @@ def main(argv=None):
         fabric.refresh_from_db()
 
         print('Inventory runs:', flush=True)
-        _, initial, initial_rows = timed_sync(fabric, 'initial build')
+        initial_run, initial, initial_rows = timed_sync(fabric, 'initial build')
         owned = Counter()
         for type_id in InventoryObject.objects.filter(fabric=fabric).values_list('object_type_id', flat=True):
             owned[ContentType.objects.get_for_id(type_id).model] += 1
@@ -244,6 +245,8 @@ def main(argv=None):
         ('inventory objects built', f'{total}', '', ''),
         ('initial build', f'{initial:.2f} s', '', ''),
         ('  rows written', f'{initial_rows}', '', ''),
+        ('  run errors, all VLAN ids the fabric reuses', f'{len(initial_run.errors)}', '',
+         verdict(all('is the same NetBox object' in error['message'] for error in initial_run.errors))),
         ('no-change resync (best of 3)', f'{no_change:.2f} s', f'<= {TARGET_NO_CHANGE_SECONDS} s',
          verdict(no_change <= TARGET_NO_CHANGE_SECONDS)),
         ('  rows written (dcim, ipam, ownership, change log)', f'{no_change_rows}', '0', verdict(no_change_rows == 0)),

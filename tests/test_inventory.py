@@ -595,3 +595,21 @@ def _device_type():
 
     manufacturer = Manufacturer.objects.create(name='User vendor', slug='user-vendor')
     return DeviceType.objects.create(manufacturer=manufacturer, model='user model', slug='user-model')
+
+
+def test_two_subnets_on_one_vlan_are_one_conflict_not_a_failed_write(inventory_fabric, inventory_standin):
+    """The same NetBox object asked for twice: the second is an error naming the first, and nothing fails to write."""
+    inventory_standin.patch('vpcs', 'demo-vpc-2', spec={'subnets': {'default': {'vlan': 1101}}})
+    run = sync_fabric(inventory_fabric.pk, 'manual')
+    assert [(e['kind'], e['name']) for e in run.errors] == [('VPC', 'demo-vpc-2/default')], run.errors
+    assert 'is the same NetBox object as "demo-vpc-1/default" (of the VPC demo-vpc-1/default)' in \
+        run.errors[0]['message']
+    assert VLAN.objects.filter(vid=1101).count() == 1
+    assert VLAN.objects.get(vid=1101).name == 'demo-vpc-1/default'
+    assert Device.objects.filter(site=inventory_fabric.inventory_site).count() == \
+        len(sample('Switch')) + len(sample('Server'))
+    # The next run reports it again, and writes nothing.
+    before = row_versions()
+    run = sync_fabric(inventory_fabric.pk, 'manual')
+    assert [(e['kind'], e['name']) for e in run.errors] == [('VPC', 'demo-vpc-2/default')]
+    assert row_versions() == before

@@ -38,7 +38,19 @@ __all__ = (
 # Models created in bulk, and (for update_objects) updated in bulk: their save() only derives fields this module
 # derives too. Everything else (catalogue objects, VLAN groups, VRFs ...) is few and saved one by one.
 BULK_MODELS = ('dcim.device', 'dcim.interface', 'dcim.cable', 'ipam.vlan', 'ipam.prefix', 'ipam.ipaddress')
+# Fields of BULK_MODELS whose change NetBox's save() and receivers derive nothing from (no path, hierarchy,
+# counter, config context or child device follows them): such updates go through update_objects().
+PLAIN_FIELDS = {
+    'dcim.device': {'description', 'serial', 'status'},
+    'dcim.interface': {'description', 'label', 'mgmt_only', 'type', 'lag_id'},
+    'dcim.cable': {'label'},
+    'ipam.vlan': {'description', 'name', 'status'},
+    'ipam.prefix': {'description', 'status'},
+    'ipam.ipaddress': {'description', 'status'},
+}
 BATCH_SIZE = 1000
+# bulk_update() sets each field with a CASE over the batch's rows, which costs rows x rows: smaller batches.
+UPDATE_BATCH_SIZE = 100
 # Templates a device type may hold besides interface templates. A type with any of them (or with interface
 # templates that nest, bridge or channelize) makes its devices through Device.save(), which knows them all.
 OTHER_TEMPLATES = (
@@ -58,18 +70,30 @@ def _label(model):
     return model._meta.label_lower
 
 
-def fetch(model, pks):
+def fetch(model, pks, fresh=False, tag=None):
     """
     The objects with their many-to-many values (tags included) and related objects loaded, so that NetBox's
-    serialization and change records read them without a query per object.
+    serialization and change records read them without a query per object. `fresh` objects were inserted by this
+    run: they have no many-to-many values but `tag` (if given), known without reading them.
     """
     related = RELATED.get(_label(model), {})
     many = [field.name for field in model._meta.many_to_many]
     queryset = model.objects.filter(pk__in=pks)
     if 'select' in related:
         queryset = queryset.select_related(*related['select'])
-    objects = queryset.prefetch_related(*many, *related.get('prefetch', ())).in_bulk()
-    return [objects[pk] for pk in pks if pk in objects]
+    objects = queryset.prefetch_related(*([] if fresh else many), *related.get('prefetch', ())).in_bulk()
+    objects = [objects[pk] for pk in pks if pk in objects]
+    if fresh:
+        known = {field.name: field.related_model.objects.none() for field in model._meta.many_to_many}
+        if tag is not None and 'tags' in known:
+            known['tags'] = type(tag).objects.filter(pk=tag.pk)
+            len(known['tags'])  # evaluated once, shared by all of them
+        for instance in objects:
+            instance._prefetched_objects_cache = dict(known)
+            if tag is not None:
+                # As NetBox's REST API serializers set it on an object they tag: what serialize_object() reads.
+                instance._tags = [tag]
+    return objects
 
 
 def record_changes(model, instances, action):
@@ -156,7 +180,7 @@ def create_objects(model, instances, tag):
     finish = FINISH.get(_label(model))
     if finish is not None:
         finish(instances)
-    written = fetch(model, pks)
+    written = fetch(model, pks, fresh=True, tag=tag)
     record_changes(model, written, ObjectChangeActionChoices.ACTION_CREATE)
     cache_search(model, written)
     return pks
@@ -177,7 +201,7 @@ def update_objects(model, changes, tag=None):
             setattr(instance, name, value)
             names.add(name)
         instance.last_updated = now
-    model.objects.bulk_update(before, sorted(names), batch_size=BATCH_SIZE)
+    model.objects.bulk_update(before, sorted(names), batch_size=UPDATE_BATCH_SIZE)
     if tag is not None:
         tagged = set(TaggedItem.objects.filter(
             content_type=ObjectType.objects.get_for_model(model), tag=tag, object_id__in=list(changes),
@@ -225,7 +249,7 @@ def _finish_devices(devices):
         _prepare_components(components)
         Interface.objects.bulk_create(components, batch_size=BATCH_SIZE)
         count_children(Interface, components)
-        written = fetch(Interface, [component.pk for component in components])
+        written = fetch(Interface, [component.pk for component in components], fresh=True)
         record_changes(Interface, written, ObjectChangeActionChoices.ACTION_CREATE)
         cache_search(Interface, written)
     invalidate_config_context_for_objects('dcim.device', [device.pk for device in devices])
@@ -356,21 +380,21 @@ def create_cables(wanted, tag):
         stale = _write_paths(cables, interfaces, ends)
     Interface.objects.bulk_update(
         interfaces, ['cable', 'cable_end', 'cable_connector', 'cable_positions', '_path', 'last_updated'],
-        batch_size=BATCH_SIZE,
+        batch_size=UPDATE_BATCH_SIZE,
     )
     if stale:
         with phase('inventory: of which cable paths'):
             for key in ends:
                 create_cablepaths(fetch(Interface, [ends[key].pk]))
 
-    written = fetch(Cable, pks)
+    written = fetch(Cable, pks, fresh=True, tag=tag)
     for cable in written:
         # The terminations just written, so that NetBox's Cable.serialize_object() need not read them back per cable.
         a_end, b_end = terminations[(cable.pk, 'A')], terminations[(cable.pk, 'B')]
         cable.get_terminations = partial(_terminations, {a_end.termination_id: a_end}, {b_end.termination_id: b_end})
     record_changes(Cable, written, ObjectChangeActionChoices.ACTION_CREATE)
     cache_search(Cable, written)
-    record_changes(CableTermination, fetch(CableTermination, [t.pk for t in terminations.values()]),
+    record_changes(CableTermination, fetch(CableTermination, [t.pk for t in terminations.values()], fresh=True),
                    ObjectChangeActionChoices.ACTION_CREATE)
     cabled = fetch(Interface, [interface.pk for interface in interfaces])
     snapshots = {interface.pk: interface._prechange_snapshot for interface in interfaces}

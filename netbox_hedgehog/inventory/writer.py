@@ -87,6 +87,7 @@ class Pending:
         self.order = None
         self.creations = []  # [(want, fields)]
         self.claims = []  # [(want, fields, pk)]
+        self.updates = []  # [(want, pk, changed fields)]
 
 
 class Writer:
@@ -150,20 +151,23 @@ class Writer:
         label = model_label(model)
         records = self.records[label]
         compared = sorted({name for want in wants for name in want.fields if name not in CABLE_ENDS})
-        owned_ids = [record.object_id for record in records.values()]
-        actual = {row['pk']: row for row in model.objects.filter(pk__in=owned_ids).values('pk', *compared)}
-        self._forget_vanished(label, records, actual)
         object_type = ContentType.objects.get_for_model(model)
+        # What this fabric owns of the model, as a subquery: tens of thousands of ids as parameters cost more to send
+        # than the join costs the database.
+        owned = InventoryObject.objects.filter(fabric=self.fabric, object_type=object_type).values('object_id')
+        actual = {row['pk']: row for row in model.objects.filter(pk__in=owned).values('pk', *compared)}
+        self._forget_vanished(label, records, actual)
         if taggable(model):
             tagged = set(TaggedItem.objects.filter(
-                content_type=object_type, tag=self.tag, object_id__in=owned_ids,
+                content_type=object_type, tag=self.tag, object_id__in=owned,
             ).values_list('object_id', flat=True))
         else:
-            tagged = set(owned_ids)
+            tagged = {record.object_id for record in records.values()}
         ends, cabled = {}, {}
         if model._meta.label == 'dcim.Cable':
-            ends = self._cable_ends(actual)
-            cabled = self._cabled_interfaces(wants)
+            ends = self._cable_ends(owned)
+            # Only a new cable can land on a port that has someone else's cable.
+            cabled = self._cabled_interfaces([want for want in wants if want.source not in records])
         found = self._find_existing(model, [want for want in wants if want.source not in records])
         # Objects this fabric owns for a source it no longer has: one with the identity of a new source is the
         # same thing recreated in the cluster (a new uid), and is taken back rather than reported as a conflict.
@@ -172,6 +176,8 @@ class Writer:
         # A cable has no name in NetBox: its ends are its identity.
         reclaimable_cables = {ends[pk]: pk for pk in reclaimable if pk in ends}
         self.pending = Pending(model, object_type)
+        # Identity -> the first want with it: a second is the same NetBox object (two VPC subnets on one VLAN).
+        first_of = {}
         for want in wants:
             if want.order != self.pending.order:
                 # A LAG, written just before its members, is what they refer to.
@@ -180,6 +186,15 @@ class Writer:
             fields = self.resolved_fields(want)
             if fields is None or (want.parent is not None and self._key(want.parent) not in self.owned):
                 continue
+            if want.identity and not want.shared:
+                first = first_of.setdefault(self._identity(want), want)
+                if first is not want and want.source not in records:
+                    self.errors.append(SyncError(
+                        f'the {model._meta.verbose_name} "{want.name}" is the same NetBox object as "{first.name}" '
+                        f'(of the {first.source.kind} {self._source_name(first)}); NetBox holds only one, so it was '
+                        'not added', want.source.kind, self._source_name(want),
+                    ))
+                    continue
             record = records.get(want.source)
             if record is not None:
                 self._update(model, object_type, want, fields, record, actual[record.object_id],
@@ -258,12 +273,15 @@ class Writer:
         from dcim.models import CableTermination
 
         ends = defaultdict(lambda: ([], []))
-        rows = CableTermination.objects.filter(cable_id__in=list(cables)).values_list(
+        rows = CableTermination.objects.filter(cable_id__in=cables).values_list(
             'cable_id', 'cable_end', 'termination_id',
         )
         for cable_id, end, termination_id in rows:
             ends[cable_id][0 if end == 'A' else 1].append(termination_id)
         return {pk: (tuple(sorted(a)), tuple(sorted(b))) for pk, (a, b) in ends.items()}
+
+    def _identity(self, want):
+        return tuple(comparable(self.resolve(value)) for _, value in want.identity)
 
     def _find_existing(self, model, candidates):
         """{id(want): pk} of existing objects with the identity of wants the fabric does not own yet, in one query."""
@@ -273,8 +291,7 @@ class Writer:
         names = [name for name, _ in candidates[0].identity]
         wanted = {}
         for want in candidates:
-            key = tuple(comparable(self.resolve(value)) for _, value in want.identity)
-            wanted.setdefault(key, []).append(want)
+            wanted.setdefault(self._identity(want), []).append(want)
         query = models.Q()
         for position, name in enumerate(names):
             values = {key[position] for key in wanted}
@@ -305,6 +322,9 @@ class Writer:
         if not changed and tagged and not record.orphaned:
             self.counts[model_label(model)]['unchanged'] += 1
             self.unchanged.add(key)
+            return
+        if tagged and not record.orphaned and set(changed) <= bulk.PLAIN_FIELDS.get(model_label(model), set()):
+            self.pending.updates.append((want, record.object_id, changed))
             return
         if self._run(want, self._save_existing, model, record.object_id, changed, not tagged, record.orphaned):
             if record.orphaned:
@@ -338,7 +358,23 @@ class Writer:
             self._flush_creations(pending.model, pending.object_type, pending.creations)
         if pending.claims:
             self._flush_claims(pending.model, pending.object_type, pending.claims)
-        pending.creations, pending.claims = [], []
+        if pending.updates:
+            self._flush_updates(pending.model, pending.updates)
+        pending.creations, pending.claims, pending.updates = [], [], []
+
+    def _flush_updates(self, model, updates):
+        try:
+            with transaction.atomic():
+                bulk.update_objects(model, {pk: {name: stored(name, value) for name, value in changed.items()}
+                                            for _, pk, changed in updates})
+        except (DatabaseError, ValidationError, ValueError, TypeError):
+            logger.warning('Inventory of fabric %s: updating %d %s at once failed; updating them one by one',
+                           self.fabric.name, len(updates), model_label(model), exc_info=True)
+            for want, pk, changed in updates:
+                if self._run(want, self._save_existing, model, pk, changed, False, False):
+                    self.counts[model_label(model)]['updated'] += 1
+            return
+        self.counts[model_label(model)]['updated'] += len(updates)
 
     def _flush_creations(self, model, object_type, creations):
         label = model_label(model)
