@@ -21,6 +21,8 @@ targets; exits 1 if any target fails. The database name can be set with HEDGEHOG
 """
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -132,12 +134,38 @@ def written_tables(before, after):
     return sorted({key[0] for key in before.keys() | after.keys() if before.get(key) != after.get(key)})
 
 
+class GarbageCollection:
+    def __init__(self):
+        self.seconds = 0.0
+        self.passes = 0
+        self._started = None
+
+    def __call__(self, phase, info):
+        if phase == 'start':
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self.passes += 1
+            self._started = None
+
+
+@contextlib.contextmanager
+def garbage_collection():
+    """The time Python's cyclic garbage collector takes while the block runs (it runs inside every phase)."""
+    collected = GarbageCollection()
+    gc.callbacks.append(collected)
+    try:
+        yield collected
+    finally:
+        gc.callbacks.remove(collected)
+
+
 def timed_sync(fabric, label):
     from netbox_hedgehog.sync import sync_fabric
     from netbox_hedgehog.sync.timing import PHASES, record_phases
 
     before = mirror_row_versions()
-    with record_phases() as phases:
+    with record_phases() as phases, garbage_collection() as collected:
         started = time.perf_counter()
         run = sync_fabric(fabric.pk, 'manual')
         seconds = time.perf_counter() - started
@@ -146,7 +174,8 @@ def timed_sync(fabric, label):
     after = mirror_row_versions()
     other = seconds - sum(phases.values())
     breakdown = ', '.join(f'{name} {phases.get(name, 0):.3f}' for name in PHASES)
-    print(f'  {label}: {seconds:.3f} s = {breakdown}, other {other:.3f}', flush=True)
+    print(f'  {label}: {seconds:.3f} s = {breakdown}, other {other:.3f}; of all this, the garbage collector '
+          f'{collected.seconds:.3f} in {collected.passes} pass(es)', flush=True)
     return run, seconds, rows_written(before, after), written_tables(before, after)
 
 
