@@ -10,7 +10,7 @@ its own (hh_bench_sync, cloned from the template database and migrated, dropped 
    delete changes the set), against the time to list the same objects alone;
 3. a resync after 1% of the objects changed;
 4. a resync after every Agent's status changed (a live fabric's heartbeats), and the tables it wrote;
-5. the peak RSS of this process;
+5. the peak RSS of this process, beside what it held before the first sync (NetBox and the plugin loaded);
 6. the baseline: a naive loop that writes the same listed objects one by one with the ORM's update_or_create(),
    resolving each reference with a query, into a second fabric (about ten minutes; --quick skips it);
 7. deleting the fabric with its mirror, run records and sync history (Django's collector would load each row);
@@ -21,6 +21,8 @@ targets; exits 1 if any target fails. The database name can be set with HEDGEHOG
 """
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import resource
@@ -132,12 +134,38 @@ def written_tables(before, after):
     return sorted({key[0] for key in before.keys() | after.keys() if before.get(key) != after.get(key)})
 
 
+class GarbageCollection:
+    def __init__(self):
+        self.seconds = 0.0
+        self.passes = 0
+        self._started = None
+
+    def __call__(self, phase, info):
+        if phase == 'start':
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self.passes += 1
+            self._started = None
+
+
+@contextlib.contextmanager
+def garbage_collection():
+    """The time Python's cyclic garbage collector takes while the block runs (it runs inside every phase)."""
+    collected = GarbageCollection()
+    gc.callbacks.append(collected)
+    try:
+        yield collected
+    finally:
+        gc.callbacks.remove(collected)
+
+
 def timed_sync(fabric, label):
     from netbox_hedgehog.sync import sync_fabric
     from netbox_hedgehog.sync.timing import PHASES, record_phases
 
     before = mirror_row_versions()
-    with record_phases() as phases:
+    with record_phases() as phases, garbage_collection() as collected:
         started = time.perf_counter()
         run = sync_fabric(fabric.pk, 'manual')
         seconds = time.perf_counter() - started
@@ -146,7 +174,8 @@ def timed_sync(fabric, label):
     after = mirror_row_versions()
     other = seconds - sum(phases.values())
     breakdown = ', '.join(f'{name} {phases.get(name, 0):.3f}' for name in PHASES)
-    print(f'  {label}: {seconds:.3f} s = {breakdown}, other {other:.3f}', flush=True)
+    print(f'  {label}: {seconds:.3f} s = {breakdown}, other {other:.3f}; of all this, the garbage collector '
+          f'{collected.seconds:.3f} in {collected.passes} pass(es)', flush=True)
     return run, seconds, rows_written(before, after), written_tables(before, after)
 
 
@@ -257,6 +286,10 @@ def main(argv=None):
     django.setup()
     from netbox_hedgehog.kinds import KINDS
     from netbox_hedgehog.models import Agent, HedgehogFabric, MirrorChange
+    from netbox_hedgehog.sync import sync_fabric  # noqa: F401 (loaded before the floor is read, as in a worker)
+
+    # What the process holds before any sync: NetBox and the plugin loaded, as in a scheduler or an RQ worker.
+    loaded_rss = peak_rss_mb()
 
     standin = Standin(args.sizes)
     try:
@@ -340,6 +373,8 @@ def main(argv=None):
          verdict(deletion <= TARGET_DELETE_OVER_INITIAL * initial)),
         ('peak RSS of the syncing process', f'{rss:.0f} MB', f'<= {TARGET_PEAK_RSS_MB} MB',
          verdict(rss <= TARGET_PEAK_RSS_MB)),
+        ('  of which NetBox and the plugin, loaded', f'{loaded_rss:.0f} MB', '', ''),
+        ('  added by syncing', f'{rss - loaded_rss:.0f} MB', '', ''),
     ]
     if naive is not None:
         speedup = naive / initial
