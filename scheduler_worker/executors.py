@@ -20,7 +20,7 @@ from netbox_hedgehog.scheduling.job_ids import parse_job_id
 from netbox_hedgehog.sync import recover_interrupted_syncs
 from netbox_hedgehog.sync.queued import QUEUE_NAME, HandOver, hand_over
 
-from .jobs import runs
+from .jobs import requeue_sync_now, runs
 
 __all__ = ('RQHandOverExecutor', 'SyncExecutor')
 
@@ -98,6 +98,10 @@ class RQHandOverExecutor(BaseExecutor):
             outcome, rq_job_id = hand_over(fabric_id, trigger, slot, job.misfire_grace_time)
         except Exception as exc:
             logger.error('Could not hand the run of fabric %s due %s to the RQ queue: %s', fabric_id, slot, exc)
+            if trigger == SyncTriggerChoices.MANUAL:
+                # The job leaves the store with this event; the request goes back to the notice table to be retried.
+                runs.drop_pending_request(fabric_id)
+                requeue_sync_now(fabric_id)
             return [JobExecutionEvent(EVENT_JOB_ERROR, job.id, None, slot, exception=exc)]
         if trigger == SyncTriggerChoices.MANUAL:
             # The request is in the queue now (or covered by the run waiting there); a new one gets its own run.

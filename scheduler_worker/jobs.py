@@ -47,6 +47,8 @@ class RunRegistry:
     counts as pending from the moment it is queued until its run takes its turn; a request arriving meanwhile is
     covered by that run and merged into it. A request still pending when the scheduler stops is handed back to the
     notice table (requeue_sync_now), so the next leader runs it: its notice was acknowledged when it was queued.
+    A request that cannot be handed back because the database is unreachable is held here as undelivered until
+    the service can write it (SchedulerService.hand_on_undelivered).
     """
 
     def __init__(self):
@@ -56,6 +58,7 @@ class RunRegistry:
         self._turns = {}
         self._turns_guard = threading.Lock()
         self._pending_requests = set()
+        self._undelivered = set()
         self._running = {}
         self._changed = threading.Condition()
 
@@ -112,6 +115,16 @@ class RunRegistry:
         with self._turns_guard:
             pending, self._pending_requests = self._pending_requests, set()
             return pending
+
+    def keep_undelivered(self, fabric_id):
+        with self._turns_guard:
+            self._undelivered.add(fabric_id)
+
+    def take_undelivered(self):
+        """The fabrics whose "sync now" could not be handed back to the notice table yet."""
+        with self._turns_guard:
+            undelivered, self._undelivered = self._undelivered, set()
+            return undelivered
 
     @contextmanager
     def running(self, fabric_id, trigger):
@@ -202,6 +215,9 @@ def run_when_free(fabric_id, trigger):
             continue
         except Exception:
             logger.exception('Run of fabric %s (%s) failed before a run record was written', fabric_id, trigger)
+            # A scheduled run's next slot comes anyway; an explicit request would be lost, so it goes back.
+            if trigger == SyncTriggerChoices.MANUAL:
+                requeue_sync_now(fabric_id)
             return
         logger.info(
             'Run of fabric %s finished: %s in %.2f s (run %s, %s)',
@@ -215,13 +231,16 @@ def requeue_sync_now(fabric_id):
     Hand a "sync now" this process accepted but will not run back to the notice table, for the next leader.
 
     Its notice was marked processed when the request was queued here. If the request's job is still in the job
-    store, the next leader merges the two into one run.
+    store, the next leader merges the two into one run. While the database cannot be written, the request is kept
+    in this process as undelivered and written once it can.
     """
     try:
+        refresh_django_connection()
         with transaction.atomic():
             notify_scheduler(fabric_id, SchedulerNoticeActionChoices.SYNC_NOW)
     except DatabaseError as exc:
-        logger.error('Sync now of fabric %s lost: cannot hand it back to the notice table: %s', fabric_id, exc)
+        logger.warning('Sync now of fabric %s kept until the notice table can be written: %s', fabric_id, exc)
+        runs.keep_undelivered(fabric_id)
         return False
     logger.info('Sync now of fabric %s handed back to the notice table for the next leader', fabric_id)
     return True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.triggers.interval import IntervalTrigger
 from django.utils import timezone
 
@@ -25,7 +25,6 @@ from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.scheduling.job_ids import parse_job_id, scheduled_job_id, sync_now_job_id
 
 from .jobs import run_scheduled_sync
-from .store import JOB_STORE
 
 __all__ = (
     'SCHEDULE_FIELDS',
@@ -143,37 +142,28 @@ class JobReconciler:
         return self.update(fabric, job)
 
     def add(self, fabric):
-        now = timezone.now()
-        try:
-            self.scheduler.add_job(**scheduled_job(fabric, now), jobstore=JOB_STORE)
-        except ConflictingIdError:
-            # Added meanwhile (a notice and a reconcile racing); fit the existing job instead.
-            return self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk)))
-        self.log_added(fabric, now)
-        return 'added'
+        return self.add_all([fabric])[0]
 
     def add_all(self, fabrics):
-        """Add the jobs of many fabrics at once; return what was done to each, as fit() does."""
+        """Add the jobs of many fabrics in one statement; return what was done to each, as fit() does."""
         now = timezone.now()
-        jobs = [Job(self.scheduler, **scheduled_job(fabric, now)) for fabric in fabrics]
-        present = self.store.add_jobs(jobs)
+        jobs = {fabric.pk: Job(self.scheduler, **scheduled_job(fabric, now)) for fabric in fabrics}
+        present = self.store.add_jobs(list(jobs.values()))
         # The scheduler computed its next wake-up without these jobs.
         self.scheduler.wakeup()
         actions = []
         for fabric in fabrics:
-            if scheduled_job_id(fabric.pk) in present:
-                # Added meanwhile, as in add().
-                actions.append(self.update(fabric, self.scheduler.get_job(scheduled_job_id(fabric.pk))))
-            else:
-                self.log_added(fabric, now)
-                actions.append('added')
+            job = jobs[fabric.pk]
+            if job.id in present:
+                # Added meanwhile (a notice and a reconcile racing); fit the existing job instead.
+                actions.append(self.update(fabric, self.scheduler.get_job(job.id)))
+                continue
+            logger.info(
+                'Added job %s for fabric %s: every %d s, first run %s',
+                job.id, fabric.name, fabric.sync_interval, moment_with_distance(job.next_run_time, now),
+            )
+            actions.append('added')
         return actions
-
-    def log_added(self, fabric, now):
-        logger.info(
-            'Added job %s for fabric %s: every %d s, first run %s', scheduled_job_id(fabric.pk), fabric.name,
-            fabric.sync_interval, moment_with_distance(first_run_time(fabric, now), now),
-        )
 
     def update(self, fabric, job):
         if job_interval(job) != fabric.sync_interval:

@@ -101,6 +101,7 @@ class SchedulerService:
                 logger.warning('Marked %d sync run(s) left running by a stopped scheduler as interrupted', recovered)
             reconciler.reconcile_all()
             reconciler.run_missed_slots()
+            self.hand_on_undelivered()
             apply_pending_notices(reconciler)
             scheduler.resume()
             logger.info('Scheduling resumed')
@@ -160,6 +161,7 @@ class SchedulerService:
                 notified = False
             now = time.monotonic()
             if notified or now >= next_poll:
+                self.hand_on_undelivered()
                 self.attempt('apply notices', apply_pending_notices, reconciler)
                 next_poll = now + self.settings.poll_interval
             if self.take_unrestorable() or now >= next_reconcile:
@@ -190,6 +192,12 @@ class SchedulerService:
     def hand_on_unclaimed_requests(self):
         """Every "sync now" accepted but not started goes back to the notice table, for whoever leads next."""
         for fabric_id in sorted(runs.take_unclaimed_requests()):
+            self.attempt('hand on a sync now', requeue_sync_now, fabric_id)
+        self.hand_on_undelivered()
+
+    def hand_on_undelivered(self):
+        """Write the "sync now" requests held while the database was unreachable (requeue_sync_now) as notices."""
+        for fabric_id in sorted(runs.take_undelivered()):
             self.attempt('hand on a sync now', requeue_sync_now, fabric_id)
 
     def mark_cut_off(self, fabric_id):
@@ -250,6 +258,8 @@ class SchedulerService:
             logger.error('Job %s raised %r', event.job_id, event.exception)
 
     def finish(self):
+        for fabric_id in sorted(runs.take_undelivered()):
+            logger.error('Sync now of fabric %s lost: the notice table could not be written before stopping', fabric_id)
         self.heartbeat.beat(SchedulerRoleChoices.STOPPED)
         self.leader.release()
         if self.engine is not None:

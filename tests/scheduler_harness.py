@@ -89,6 +89,10 @@ class SchedulerProcess:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(30)
 
+    def print_log_tail(self, characters=8000):
+        """Captured by pytest, and shown with the report of a test that failed: what the scheduler was doing."""
+        print(f'--- end of the log of scheduler {self.pid} ---\n{self.log[-characters:]}')
+
 
 def jobs_by_id():
     return {job.job_id: job for job in list_jobs()}
@@ -127,4 +131,5 @@ def start_scheduler(transactional_db, tmp_path):
     yield start
     for process in processes:
         process.stop()
+        process.print_log_tail()
     drop_job_table()

@@ -121,6 +121,7 @@ def test_a_postgresql_restart_mid_sync_loses_nothing(private_cluster, tmp_path):
         if scheduler.process.poll() is None:
             scheduler.send(signal.SIGTERM)
         scheduler.wait_exit()
+        scheduler.print_log_tail()
 
     # The slots missed during the outage ran once, coalesced: on the job's grid of slots, no slot's window holds
     # two runs (separate runs of the missed slots would all start right after the recovery, in one window), and

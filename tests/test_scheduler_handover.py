@@ -2,13 +2,17 @@
 No run is lost when the scheduler stops or leadership moves: real `netbox hedgehog_scheduler` processes.
 
 A "sync now" still waiting for its turn when the scheduler gets SIGTERM runs after the restart, once. A scheduled
-slot that the old leader took off the job store but never started runs, late, right after a standby takes over.
+slot that the old leader took off the job store but never started runs, late, right after a standby takes over. A
+"sync now" that cannot be handed back while the database is unreachable is kept until it can be.
 """
 
 import signal
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices, SyncOutcomeChoices, SyncTriggerChoices
@@ -16,9 +20,13 @@ from netbox_hedgehog.models import HedgehogFabric, SchedulerNotice, SyncRun
 from netbox_hedgehog.scheduling.job_ids import scheduled_job_id, sync_now_job_id
 from netbox_hedgehog.scheduling.notices import request_sync_now
 from netbox_hedgehog.scheduling.state import scheduler_state
+from scheduler_worker.config import SchedulerSettings
+from scheduler_worker.jobs import requeue_sync_now, runs
+from scheduler_worker.service import SchedulerService
 
 from .scheduler_harness import jobs_by_id, wait_for
 from .sync_stub import stub_description
+from .test_scheduler_service import make_fabric
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.django_db(transaction=True)]
 
@@ -106,3 +114,35 @@ def test_slot_due_during_handover_runs_late_after_takeover(start_scheduler):
     # The interrupted "sync now" of the dead leader is recorded as such; the schedule goes on from the late run.
     assert runs_of(fabric, trigger=SyncTriggerChoices.MANUAL)[0].outcome == SyncOutcomeChoices.INTERRUPTED
     assert jobs_by_id()[job_id].next_run_time > scheduled[0].started
+
+
+def closed_port():
+    """A local port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def test_a_sync_now_that_cannot_be_handed_back_is_kept_until_the_database_answers(transactional_db):
+    fabric = make_fabric('hand-back')
+    unreachable = {**connection.settings_dict, 'HOST': '127.0.0.1', 'PORT': closed_port()}
+    handed_back = []
+
+    def hand_back_while_the_database_is_down():
+        # This thread's own connection, pointed at a port where no database answers: a real connection failure.
+        connection.settings_dict = unreachable
+        try:
+            handed_back.append(requeue_sync_now(fabric.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hand_back_while_the_database_is_down)
+    thread.start()
+    thread.join(timeout=60)
+    assert handed_back == [False]
+    assert not pending_sync_now(fabric)
+
+    # The service writes what it kept as soon as the database answers (it tries on every poll and on leading).
+    SchedulerService(SchedulerSettings.from_plugin_config()).hand_on_undelivered()
+    assert pending_sync_now(fabric)
+    assert runs.take_undelivered() == set()
