@@ -18,7 +18,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices, SyncTriggerChoices
 from netbox_hedgehog.models import HedgehogFabric
 from netbox_hedgehog.scheduling.notices import notify_scheduler
-from netbox_hedgehog.sync import SyncAlreadyRunning, sync_fabric
+from netbox_hedgehog.sync import SyncAlreadyRunning, SyncNotStarted, sync_fabric
 
 from .connections import refresh_django_connection
 
@@ -213,11 +213,14 @@ def run_when_free(fabric_id, trigger):
                 return
             close_old_connections()
             continue
-        except Exception:
-            logger.exception('Run of fabric %s (%s) failed before a run record was written', fabric_id, trigger)
+        except SyncNotStarted as exc:
+            logger.warning('Run of fabric %s (%s) not started: %s', fabric_id, trigger, exc)
             # A scheduled run's next slot comes anyway; an explicit request would be lost, so it goes back.
             if trigger == SyncTriggerChoices.MANUAL:
                 requeue_sync_now(fabric_id)
+            return
+        except Exception:
+            logger.exception('Run of fabric %s (%s) failed', fabric_id, trigger)
             return
         logger.info(
             'Run of fabric %s finished: %s in %.2f s (run %s, %s)',

@@ -20,6 +20,7 @@ from netbox_hedgehog.models import HedgehogFabric, SchedulerNotice, SyncRun
 from netbox_hedgehog.scheduling.job_ids import scheduled_job_id, sync_now_job_id
 from netbox_hedgehog.scheduling.notices import request_sync_now
 from netbox_hedgehog.scheduling.state import scheduler_state
+from netbox_hedgehog.sync import SyncNotStarted, sync_fabric
 from scheduler_worker.config import SchedulerSettings
 from scheduler_worker.jobs import requeue_sync_now, runs
 from scheduler_worker.service import SchedulerService
@@ -123,23 +124,38 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def test_a_sync_now_that_cannot_be_handed_back_is_kept_until_the_database_answers(transactional_db):
-    fabric = make_fabric('hand-back')
+def without_the_database(function, *args):
+    """
+    Call `function` in a thread whose own database connection points at a port where no database answers (a real
+    connection failure, as during a PostgreSQL restart); return what it returned, or the exception it raised.
+    """
     unreachable = {**connection.settings_dict, 'HOST': '127.0.0.1', 'PORT': closed_port()}
-    handed_back = []
+    outcome = []
 
-    def hand_back_while_the_database_is_down():
-        # This thread's own connection, pointed at a port where no database answers: a real connection failure.
+    def call():
         connection.settings_dict = unreachable
         try:
-            handed_back.append(requeue_sync_now(fabric.pk))
+            outcome.append(function(*args))
+        except Exception as exc:
+            outcome.append(exc)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=hand_back_while_the_database_is_down)
+    thread = threading.Thread(target=call)
     thread.start()
     thread.join(timeout=60)
-    assert handed_back == [False]
+    return outcome[0]
+
+
+def test_a_sync_that_cannot_reach_the_database_says_it_never_started(transactional_db):
+    fabric = make_fabric('no-database')
+    assert isinstance(without_the_database(sync_fabric, fabric.pk, SyncTriggerChoices.MANUAL), SyncNotStarted)
+    assert not SyncRun.objects.filter(fabric=fabric).exists()
+
+
+def test_a_sync_now_that_cannot_be_handed_back_is_kept_until_the_database_answers(transactional_db):
+    fabric = make_fabric('hand-back')
+    assert without_the_database(requeue_sync_now, fabric.pk) is False
     assert not pending_sync_now(fabric)
 
     # The service writes what it kept as soon as the database answers (it tries on every poll and on leading).

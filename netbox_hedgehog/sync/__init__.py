@@ -4,6 +4,13 @@
 """
 
 from .lock import SyncAlreadyRunning, is_sync_running
-from .runner import mark_interrupted, recover_interrupted_syncs, sync_fabric
+from .runner import SyncNotStarted, mark_interrupted, recover_interrupted_syncs, sync_fabric
 
-__all__ = ('SyncAlreadyRunning', 'is_sync_running', 'mark_interrupted', 'recover_interrupted_syncs', 'sync_fabric')
+__all__ = (
+    'SyncAlreadyRunning',
+    'SyncNotStarted',
+    'is_sync_running',
+    'mark_interrupted',
+    'recover_interrupted_syncs',
+    'sync_fabric',
+)

@@ -4,11 +4,14 @@ A session-level advisory lock lives exactly as long as the database session that
 process dies releases its lock with its connection, and a stale "syncing" state can be told apart from a live one.
 """
 
+import logging
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from ..scheduling.locks import FABRIC_SYNC_LOCK_SPACE
+
+logger = logging.getLogger('netbox_hedgehog.sync')
 
 
 class SyncAlreadyRunning(Exception):
@@ -33,7 +36,18 @@ def fabric_sync_lock(fabric_id):
     try:
         yield
     finally:
+        release(fabric_id)
+
+
+def release(fabric_id):
+    """Unlock; a session the database has already ended took its lock with it, and that is not a failure."""
+    try:
         unlock(fabric_id)
+    except DatabaseError:
+        if connection.is_usable():
+            raise
+        logger.warning('Sync lock of fabric %s went with its lost database session', fabric_id)
+        connection.close()
 
 
 def is_sync_running(fabric_id):

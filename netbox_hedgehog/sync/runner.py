@@ -2,9 +2,10 @@
 
 import gc
 import logging
+from contextlib import ExitStack
 from functools import cache
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from netbox.plugins import get_plugin_config
@@ -51,24 +52,26 @@ def freeze_loaded_objects():
     gc.freeze()
 
 
+class SyncNotStarted(Exception):
+    """The database failed before the run record was written: no run took place, and none is recorded."""
+
+
 def sync_fabric(fabric_id, trigger):
     """
     Run one sync of a fabric and return its SyncRun.
 
-    Raises SyncAlreadyRunning at once (without waiting) when another sync of the fabric is in progress, and
-    HedgehogFabric.DoesNotExist when the fabric is gone.
+    Raises SyncAlreadyRunning at once (without waiting) when another sync of the fabric is in progress,
+    HedgehogFabric.DoesNotExist when the fabric is gone, and SyncNotStarted when the database failed before the
+    run was recorded, so that a caller holding an explicit request knows it is still owed a run.
     """
     freeze_loaded_objects()
-    fabric = HedgehogFabric.objects.get(pk=fabric_id)
-    with fabric_sync_lock(fabric.pk):
-        started = timezone.now()
-        # Together, so nobody sees a running run beside a fabric that is not "syncing". update() rather than save():
-        # sync state is not a user change, so no change log entry and no notice.
-        with transaction.atomic():
-            run = SyncRun.objects.create(fabric=fabric, trigger=trigger, started=started)
-            HedgehogFabric.objects.filter(pk=fabric.pk).update(
-                sync_status=SyncStatusChoices.SYNCING, last_sync=started
-            )
+    with ExitStack() as held:
+        try:
+            fabric = HedgehogFabric.objects.get(pk=fabric_id)
+            held.enter_context(fabric_sync_lock(fabric.pk))
+            run = start_run(fabric, trigger)
+        except DatabaseError as exc:
+            raise SyncNotStarted(f'sync of fabric {fabric_id} not started: {exc}') from exc
         logger.info('Sync of fabric %s started (run %s, %s)', fabric.name, run.pk, trigger)
         try:
             mirror_step()(fabric, run)
@@ -80,6 +83,16 @@ def sync_fabric(fabric_id, trigger):
             update_inventory(fabric, run)
         with phase('run record'):
             finish_run(fabric, run)
+    return run
+
+
+def start_run(fabric, trigger):
+    started = timezone.now()
+    # Together, so nobody sees a running run beside a fabric that is not "syncing". update() rather than save():
+    # sync state is not a user change, so no change log entry and no notice.
+    with transaction.atomic():
+        run = SyncRun.objects.create(fabric=fabric, trigger=trigger, started=started)
+        HedgehogFabric.objects.filter(pk=fabric.pk).update(sync_status=SyncStatusChoices.SYNCING, last_sync=started)
     return run
 
 
