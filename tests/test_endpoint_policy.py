@@ -9,6 +9,7 @@ import base64
 import pytest
 import yaml
 
+from netbox_hedgehog.kube.client import FabricAPIError, fabric_api
 from netbox_hedgehog.models import HedgehogFabric
 
 from .recording_server import RecordingServer
@@ -125,6 +126,24 @@ def test_a_name_is_resolved_and_checked_at_connect_time(api, make_fabric, record
         response = api.post(f'{API}{fabric.pk}/test-connection/')
     assert 'outside allowed_server_networks' in response.json()['error']
     assert recorder.authorizations == []
+
+
+@pytest.mark.django_db
+def test_every_new_connection_checks_the_address_it_reached(make_fabric, recorder):
+    """
+    The name was checked when the connection was built, but urllib3 resolves it again for every new socket, and
+    it may then answer another address (DNS rebinding): the address actually reached is checked before any byte
+    is sent. Here the answer changes by the policy narrowing in between, which takes the same path.
+    """
+    port = recorder.url.rsplit(':', 1)[1]
+    fabric = make_fabric(name='rebound', kubernetes_server=f'http://localhost:{port}', kubernetes_token=TOKEN)
+    with fabric_api(fabric) as api:
+        with plugin_settings(allowed_server_networks=['10.0.0.0/8']):
+            with pytest.raises(FabricAPIError, match='outside allowed_server_networks'):
+                api.version()
+        assert recorder.authorizations == []
+        api.version()
+    assert recorder.authorizations == [f'Bearer {TOKEN}']
 
 
 #

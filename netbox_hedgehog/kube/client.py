@@ -164,6 +164,9 @@ class FabricAPI:
                     'abandoned. Raise kubernetes_max_page_bytes, or lower kubernetes_page_size, if the objects are '
                     'really that large.'
                 ) from None
+            except EndpointRefused as exc:
+                # The address this connection reached is not one the fabric may talk to (transport.py).
+                raise FabricAPIError(str(exc)) from None
             except Exception as exc:
                 if deadline.expired:
                     raise FabricAPIError(

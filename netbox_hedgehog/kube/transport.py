@@ -1,11 +1,16 @@
 """
-Bounded HTTP exchanges with a Kubernetes API server: a deadline for the whole response and a cap on its size.
+Bounded HTTP exchanges with a Kubernetes API server: a deadline for the whole response, a cap on its size, and the
+endpoint policy applied to the address each connection actually reached.
 
 Socket timeouts bound each read, not the response: a server that sends one byte a second never trips them. So
 every request runs under a Deadline, a timer that shuts the connection's socket down when the time is up, which
 ends whatever read is blocked on it. The connection classes installed on the client's pool register themselves
 with the deadline of the request they carry (a context variable, so the pool's other connections and other
 threads are never touched). Bodies are read in chunks and given up on as soon as they exceed their cap.
+
+The server's name is resolved and checked when a fabric's connection is built (client.fabric_api), but urllib3
+resolves it again for every new connection, and a name may then point elsewhere (DNS rebinding). So each new
+socket's peer address is checked too, before a byte is sent on it.
 """
 
 import contextvars
@@ -14,6 +19,8 @@ import threading
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .endpoint import EndpointRefused, check_address
 
 __all__ = ('BodyTooLarge', 'Deadline', 'DeadlineExpired', 'bound_pool_manager', 'read_capped')
 
@@ -79,7 +86,18 @@ class Deadline:
                 pass
 
 
-class _DeadlineHTTPConnection(HTTPConnection):
+class _BoundedConnection:
+    """What both connection classes add to urllib3's: the peer checked at connect, the deadline watched per request."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            check_address(sock.getpeername()[0])
+        except EndpointRefused:
+            sock.close()
+            raise
+        return sock
+
     def request(self, *args, **kwargs):
         deadline = _active.get()
         if deadline is not None:
@@ -87,28 +105,28 @@ class _DeadlineHTTPConnection(HTTPConnection):
         return super().request(*args, **kwargs)
 
 
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def request(self, *args, **kwargs):
-        deadline = _active.get()
-        if deadline is not None:
-            deadline.watch(self)
-        return super().request(*args, **kwargs)
+class _BoundedHTTPConnection(_BoundedConnection, HTTPConnection):
+    pass
 
 
-class _DeadlineHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _DeadlineHTTPConnection
+class _BoundedHTTPSConnection(_BoundedConnection, HTTPSConnection):
+    pass
 
 
-class _DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _DeadlineHTTPSConnection
+class _BoundedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _BoundedHTTPConnection
+
+
+class _BoundedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _BoundedHTTPSConnection
 
 
 def bound_pool_manager(pool_manager):
-    """Make the connections of a urllib3 PoolManager obey the Deadline of the request they carry."""
+    """Make the connections of a urllib3 PoolManager check their peer and obey the Deadline of their request."""
     pool_manager.clear()
     pool_manager.pool_classes_by_scheme = {
-        'http': _DeadlineHTTPConnectionPool,
-        'https': _DeadlineHTTPSConnectionPool,
+        'http': _BoundedHTTPConnectionPool,
+        'https': _BoundedHTTPSConnectionPool,
     }
     return pool_manager
 
