@@ -6,13 +6,15 @@ slot that the old leader took off the job store but never started runs, late, ri
 "sync now" that cannot be handed back while the database is unreachable is kept until it can be.
 """
 
+import logging
 import signal
 import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from netbox_hedgehog.choices import SchedulerNoticeActionChoices, SyncOutcomeChoices, SyncTriggerChoices
@@ -21,6 +23,7 @@ from netbox_hedgehog.scheduling.job_ids import scheduled_job_id, sync_now_job_id
 from netbox_hedgehog.scheduling.notices import request_sync_now
 from netbox_hedgehog.scheduling.state import scheduler_state
 from netbox_hedgehog.sync import SyncNotStarted, sync_fabric
+from netbox_hedgehog.sync.queued import run_queued_sync
 from scheduler_worker.config import SchedulerSettings
 from scheduler_worker.jobs import requeue_sync_now, runs
 from scheduler_worker.service import SchedulerService
@@ -162,3 +165,41 @@ def test_a_sync_now_that_cannot_be_handed_back_is_kept_until_the_database_answer
     SchedulerService(SchedulerSettings.from_plugin_config()).hand_on_undelivered()
     assert pending_sync_now(fabric)
     assert runs.take_undelivered() == set()
+
+
+def test_a_queued_sync_now_waits_for_the_database_to_come_back(transactional_db):
+    """On an RQ worker, a "sync now" that finds the database gone retries until it is back, then runs once."""
+    fabric = make_fabric('queued-no-database')
+    reachable = connection.settings_dict
+    unreachable = {**reachable, 'HOST': '127.0.0.1', 'PORT': closed_port()}
+    waiting = threading.Event()
+
+    class WaitingForTheDatabase(logging.Handler):
+        def emit(self, record):
+            if 'waiting for the database' in record.getMessage():
+                waiting.set()
+
+    handler = WaitingForTheDatabase()
+    logging.getLogger('netbox_hedgehog.sync').addHandler(handler)
+    worker_connection = []
+    outcome = []
+
+    def work():
+        connection.settings_dict = unreachable
+        worker_connection.append(connections['default'])  # this thread's own connection, not the proxy
+        try:
+            outcome.append(run_queued_sync(fabric.pk, SyncTriggerChoices.MANUAL, time.time()))
+        finally:
+            connection.close()
+
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+        assert waiting.wait(timeout=60)
+        # The database is back for the worker's thread.
+        worker_connection[0].settings_dict = reachable
+        thread.join(timeout=120)
+    finally:
+        logging.getLogger('netbox_hedgehog.sync').removeHandler(handler)
+    assert outcome and outcome[0] is not None
+    assert [run.trigger for run in runs_of(fabric)] == [SyncTriggerChoices.MANUAL]

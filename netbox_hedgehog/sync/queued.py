@@ -22,7 +22,7 @@ from rq.worker import Worker
 from ..choices import SyncTriggerChoices
 from ..models import HedgehogFabric
 from .lock import SyncAlreadyRunning
-from .runner import sync_fabric
+from .runner import SyncNotStarted, sync_fabric
 
 __all__ = (
     'QUEUE',
@@ -56,6 +56,9 @@ FAILURE_TTL = 24 * 3600
 JOB_TIMEOUT = 6 * 3600
 # How often a "sync now" that found another sync of its fabric running tries again.
 BUSY_RETRY_SECONDS = 1
+# How long a "sync now" whose sync could not reach the database keeps trying on its worker (a database restart
+# takes seconds); after that it fails, and stays in RQ's failed registry for FAILURE_TTL.
+NOT_STARTED_RETRY_SECONDS = 120
 # RQ states in which a job has not started yet.
 WAITING_STATES = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
@@ -139,10 +142,19 @@ def run_queued_sync(fabric_id, trigger, slot_timestamp):
     lateness = time.time() - slot_timestamp
     logger.info('Queued run of fabric %s (%s, due %s) started %.3f s after its slot', fabric_id, trigger,
                 slot.isoformat(), lateness)
+    give_up = time.monotonic() + NOT_STARTED_RETRY_SECONDS
     try:
         while True:
             try:
                 run = sync_fabric(fabric_id, trigger)
+            except SyncNotStarted as exc:
+                # A scheduled slot's next one comes anyway; an explicit request is owed its run.
+                if trigger != SyncTriggerChoices.MANUAL or time.monotonic() > give_up:
+                    raise
+                logger.warning('Queued run of fabric %s (%s) waiting for the database: %s', fabric_id, trigger, exc)
+                close_old_connections()
+                time.sleep(BUSY_RETRY_SECONDS)
+                continue
             except HedgehogFabric.DoesNotExist:
                 logger.info('Queued run of fabric %s skipped: the fabric no longer exists', fabric_id)
                 return None
