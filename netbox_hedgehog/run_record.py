@@ -26,7 +26,8 @@ __all__ = (
 # What a run did to mirror rows, in the order pages and summaries list them.
 CHANGE_ACTIONS = tuple(MirrorChangeActionChoices.values())
 # What a run's inventory step did to NetBox objects (SyncRun.inventory_counts), as the run page lists them.
-INVENTORY_ACTIONS = ('created', 'updated', 'adopted', 'deleted', 'marked', 'released', 'unchanged')
+# "conflicts" are objects NetBox already had, made by someone else, that the run reported and left alone.
+INVENTORY_ACTIONS = ('created', 'updated', 'adopted', 'deleted', 'marked', 'released', 'unchanged', 'conflicts')
 
 MAX_ERRORS = 100
 MAX_MESSAGE = 500

@@ -572,16 +572,37 @@ def test_a_users_device_with_a_switch_name_is_a_conflict_and_untouched(inventory
     assert Device.objects.filter(name='ds3000-02').exists()
     client = client_for(make_user('adopted-viewer', 'dcim.view_device', 'netbox_hedgehog.view_hedgehogfabric'))
     assert device_panel(client, leaf) is None
+    # The run counts it, and the fabric page shows the count, linking the run page that names it.
+    assert run.inventory_counts['dcim.device']['conflicts'] == 1
+    assert sum(counts.get('conflicts', 0) for counts in run.inventory_counts.values()) == 1
+    run_viewer = client_for(make_user('run-viewer', 'netbox_hedgehog.view_hedgehogfabric',
+                                      'netbox_hedgehog.view_syncrun'))
+    assert conflicts_row(run_viewer, inventory_fabric) == (f'{run.get_absolute_url()}#run-errors', 1)
+    run_page = run_viewer.get(run.get_absolute_url()).content.decode()
+    errors = run_page.split('id="run-errors"', 1)[1].split('</table>', 1)[0]
+    assert f'NetBox already has the device &quot;ds3000-01&quot; (id {leaf.pk})' in errors
+    # Runs the user may not view are not linked.
+    assert conflicts_row(client, inventory_fabric) is None
 
     # With "adopt existing", the next run takes it over.
     inventory_fabric.inventory_adopt_existing = True
     inventory_fabric.save()
     run = run_sync(inventory_fabric)
     assert run.errors == []
+    assert conflicts_row(run_viewer, inventory_fabric) == (f'{run.get_absolute_url()}#run-errors', 0)
     leaf.refresh_from_db()
     assert leaf.description == 'leaf-1' and 'hedgehog' in leaf.tags.names()
     assert InventoryObject.objects.get(object_id=leaf.pk, object_type__model='device').adopted
     assert "taken over by the fabric's sync" in device_panel(client, leaf).replace('&#x27;', "'")
+
+
+def conflicts_row(client, fabric):
+    """(link, count) of the fabric page's conflicts row in its inventory card, or None when it has none."""
+    response = client.get(fabric.get_absolute_url())
+    assert response.status_code == 200
+    card = response.content.decode().split('id="inventory-card"', 1)[1].split('</table>', 1)[0]
+    row = re.search(r'<tr id="inventory-conflicts">.*?<a href="([^"]+)">(?:<span[^>]*>)?(\d+)', card, re.S)
+    return (row.group(1), int(row.group(2))) if row else None
 
 
 def _role():

@@ -1,11 +1,11 @@
-"""What the fabric page shows of a fabric's inventory: its objects by type, as far as the user may view them."""
+"""What the fabric page shows of a fabric's inventory: its objects by type, and the conflicts of its last build."""
 
 from django.apps import apps
 
-from ..models import InventoryObject
+from ..models import InventoryObject, SyncRun
 from .writer import MODEL_ORDER
 
-__all__ = ('inventory_counts',)
+__all__ = ('inventory_counts', 'last_inventory_conflicts')
 
 
 def inventory_counts(fabric, user):
@@ -26,3 +26,16 @@ def inventory_counts(fabric, user):
         if count:
             rows.append((model._meta.verbose_name_plural, count))
     return rows
+
+
+def last_inventory_conflicts(fabric, user):
+    """
+    (run, conflicts) of the fabric's last run whose inventory step completed, as `user` may view runs; None
+    when there is none. Its errors, on the run's page, name each conflict.
+    """
+    run = SyncRun.objects.restrict(user, 'view').filter(
+        fabric=fabric, inventory_request_id__isnull=False,
+    ).only('pk', 'inventory_counts').first()
+    if run is None:
+        return None
+    return run, sum(counts.get('conflicts', 0) for counts in run.inventory_counts.values())

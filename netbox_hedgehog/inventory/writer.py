@@ -216,12 +216,17 @@ class Writer:
             elif want.claim or self.adopt:
                 self._adopt(model, object_type, want, fields, existing)
             else:
-                self.errors.append(SyncError(
+                self._conflict(want, SyncError(
                     f'NetBox already has the {model._meta.verbose_name} "{want.name}" (id {existing}), which this '
                     'fabric did not create; it was left unchanged and the fabric object was not added',
                     want.source.kind, self._source_name(want),
                 ))
         self._flush()
+
+    def _conflict(self, want, error):
+        """An object of the fabric that NetBox already has, made by someone else: reported, and counted per type."""
+        self.errors.append(error)
+        self.counts[want.model.lower()]['conflicts'] += 1
 
     def _cabled_interfaces(self, wants):
         """{interface pk: cable pk} of the interfaces the planned cables end on that have a cable already."""
@@ -235,7 +240,7 @@ class Writer:
         for pk in (*fields['a_terminations'], *fields['b_terminations']):
             cable = cabled.get(pk)
             if cable is not None and cable not in owned_cables:
-                self.errors.append(SyncError(
+                self._conflict(want, SyncError(
                     f'a port of this link already has the cable {cable}, which this fabric did not create; it was '
                     'left unchanged and the link was not added',
                     want.source.kind, self._source_name(want),

@@ -38,8 +38,9 @@ class SyncRun(models.Model):
     # [{"kind": ..., "name": ..., "message": ...}] in words a network engineer understands: SyncErrors, capped
     # (run_record.py). Written through add_errors().
     errors = models.JSONField(verbose_name=_('errors'), default=list, blank=True)
-    # {"dcim.device": {"created": n, "updated": n, "deleted": n, "marked": n, "unchanged": n}, ...}: what the
-    # inventory step did to NetBox's own objects, by type. Empty when the fabric's inventory sync is off.
+    # {"dcim.device": {"created": n, "updated": n, "deleted": n, "marked": n, "unchanged": n, "conflicts": n}, ...}:
+    # what the inventory step did to NetBox's own objects, by type (run_record.INVENTORY_ACTIONS). Empty when the
+    # fabric's inventory sync is off.
     inventory_counts = models.JSONField(verbose_name=_('inventory counts'), default=dict, blank=True)
     # The change log request id of the inventory step's changes (NetBox's change log filters by it).
     inventory_request_id = models.UUIDField(verbose_name=_('inventory request ID'), null=True, blank=True)

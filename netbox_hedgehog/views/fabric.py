@@ -6,7 +6,7 @@ from netbox.views.generic.base import BaseObjectView
 from utilities.views import GetReturnURLMixin, register_model_view
 
 from .. import filtersets, forms, tables
-from ..inventory.counts import inventory_counts
+from ..inventory.counts import inventory_counts, last_inventory_conflicts
 from ..models import HedgehogFabric, SyncRun
 from ..models.deletion import fabric_contents
 from ..permissions import may_act_on_fabric
@@ -60,6 +60,7 @@ class HedgehogFabricView(generic.ObjectView):
         return {
             'may_act': may_act_on_fabric(request.user, instance),
             'inventory_counts': inventory_counts(instance, request.user),
+            'inventory_conflicts': last_inventory_conflicts(instance, request.user),
             **live_context(request, instance),
         }
 
