@@ -12,7 +12,7 @@ from core.models import ObjectChange
 from dcim.models import Cable, CablePath, Device, DeviceType, Interface, VirtualChassis
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from extras.models import CustomField, JournalEntry
+from extras.models import CustomField, JournalEntry, Tag
 from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
 from netbox.search.backends import search_backend
 
@@ -132,9 +132,9 @@ def check_every_switch_server_and_link(built):
     assert run.inventory_request_id is not None
     owned = InventoryObject.objects.filter(fabric=fabric)
     assert owned.filter(object_type__model='device').count() == devices.count()
-    # Switch groups and redundancy groups are not mapped (docs/inventory.md): no virtual chassis, no group tags.
+    # Switch groups and redundancy groups are tags, not virtual chassis (docs/inventory.md).
     assert not VirtualChassis.objects.exists()
-    assert {tag for device in devices for tag in device.tags.names()} == {'hedgehog'}
+    check_group_tags(fabric)
 
 
 def check_a_switch_is_a_device_of_its_profile_with_its_ports_and_addresses(built):
@@ -217,6 +217,13 @@ def check_netbox_records_every_object_as_its_save_would(built):
     server = Device.objects.get(name='server-7')
     change = changes.get(changed_object_type__model='device', changed_object_id=server.pk)
     assert change.postchange_data['name'] == 'server-7' and change.postchange_data['tags'] == ['hedgehog']
+    # A switch's device is created with its group tags, as the REST API creates a device with tags (its update is
+    # the primary IP, set once its address exists).
+    leaf = Device.objects.get(name='ds3000-01')
+    leaf_changes = changes.filter(changed_object_type__model='device', changed_object_id=leaf.pk).order_by('pk')
+    assert [(c.action, c.postchange_data['tags']) for c in leaf_changes] == \
+        [('create', [f'{fabric.name}/eslag-2', 'hedgehog']), ('update', [f'{fabric.name}/eslag-2', 'hedgehog'])]
+    assert leaf_changes[1].prechange_data['primary_ip4'] is None
     # A NIC is created, then updated with its cable, as Cable.save() records it.
     nic = port('server-7', 'enp2s1')
     nic_changes = changes.filter(changed_object_type__model='interface', changed_object_id=nic.pk)
@@ -312,13 +319,15 @@ def check_owned_fields_are_set_back_and_users_additions_survive(built):
     leaf.custom_field_data['asset_owner'] = 'Team Blue'
     leaf.save()
     leaf.tags.add('important')
+    # Its group's tag taken off by hand is put back, as the fields are.
+    leaf.tags.remove(Tag.objects.get(name=f'{fabric.name}/eslag-2'))
     JournalEntry.objects.create(assigned_object=leaf, comments='RMA opened')
     run_sync(fabric)
     leaf.refresh_from_db()
     assert leaf.description == 'leaf-1'
     assert leaf.comments == 'racked by Alice'
     assert leaf.cf['asset_owner'] == 'Team Blue'
-    assert set(leaf.tags.names()) == {'hedgehog', 'important'}
+    assert set(leaf.tags.names()) == {'hedgehog', 'important', f'{fabric.name}/eslag-2'}
     assert list(JournalEntry.objects.filter(assigned_object_id=leaf.pk).values_list('comments', flat=True)) == [
         'RMA opened',
     ]
@@ -634,3 +643,30 @@ def test_two_subnets_on_one_vlan_are_one_conflict_not_a_failed_write(inventory_f
     run = sync_fabric(inventory_fabric.pk, 'manual')
     assert [(e['kind'], e['name']) for e in run.errors] == [('VPC', 'demo-vpc-2/default')]
     assert row_versions() == before
+
+
+def group_members():
+    """{group name: switch names} as the samples put switches in groups: spec.groups and the redundancy group."""
+    members = {obj['metadata']['name']: set() for obj in sample('SwitchGroup')}
+    for obj in sample('Switch'):
+        spec = obj['spec']
+        for group in {*spec.get('groups', ()), spec.get('redundancy', {}).get('group', '')} - {''}:
+            members[group].add(obj['metadata']['name'])
+    return members
+
+
+def check_group_tags(fabric):
+    """A tag per switch group of the fabric, owned, on the devices of its switches beside "hedgehog"."""
+    members = group_members()
+    tags = Tag.objects.filter(pk__in=InventoryObject.objects.filter(
+        fabric=fabric, object_type__model='tag', kind='SwitchGroup').values('object_id'))
+    assert sorted(tags.values_list('name', flat=True)) == sorted(f'{fabric.name}/{group}' for group in members)
+    assert Tag.objects.get(name=f'{fabric.name}/eslag-1').description == 'Hedgehog redundancy group eslag-1 (eslag)'
+    assert Tag.objects.get(name=f'{fabric.name}/border').description == 'Hedgehog switch group border'
+    for device in Device.objects.filter(site=fabric.inventory_site):
+        groups = {group for group, switches in members.items() if device.name in switches}
+        assert set(device.tags.names()) == {'hedgehog', *(f'{fabric.name}/{group}' for group in groups)}, device
+    # The samples as read by hand: a border leaf of an ESLAG pair, and a spine in no group.
+    assert set(Device.objects.get(name='ds3000-03').tags.names()) == \
+        {'hedgehog', f'{fabric.name}/border', f'{fabric.name}/eslag-1'}
+    assert list(Device.objects.get(name='ds4000-01').tags.names()) == ['hedgehog']

@@ -70,11 +70,12 @@ def _label(model):
     return model._meta.label_lower
 
 
-def fetch(model, pks, fresh=False, tag=None):
+def fetch(model, pks, fresh=False, tag=None, extra_tags=None):
     """
     The objects with their many-to-many values (tags included) and related objects loaded, so that NetBox's
     serialization and change records read them without a query per object. `fresh` objects were inserted by this
-    run: they have no many-to-many values but `tag` (if given), known without reading them.
+    run: they have no many-to-many values but `tag` (if given) and their `extra_tags` ({pk: [Tag]}), known without
+    reading them.
     """
     related = RELATED.get(_label(model), {})
     many = [field.name for field in model._meta.many_to_many]
@@ -85,14 +86,21 @@ def fetch(model, pks, fresh=False, tag=None):
     objects = [objects[pk] for pk in pks if pk in objects]
     if fresh:
         known = {field.name: field.related_model.objects.none() for field in model._meta.many_to_many}
-        if tag is not None and 'tags' in known:
-            known['tags'] = type(tag).objects.filter(pk=tag.pk)
-            len(known['tags'])  # evaluated once, shared by all of them
+        # One query per set of tags, shared by the objects that carry it.
+        tag_sets = {}
         for instance in objects:
             instance._prefetched_objects_cache = dict(known)
-            if tag is not None:
-                # As NetBox's REST API serializers set it on an object they tag: what serialize_object() reads.
-                instance._tags = [tag]
+            tags = ([tag] if tag is not None else []) + (extra_tags or {}).get(instance.pk, [])
+            if not tags:
+                continue
+            pks_of_set = tuple(t.pk for t in tags)
+            if 'tags' in known:
+                if pks_of_set not in tag_sets:
+                    tag_sets[pks_of_set] = type(tags[0]).objects.filter(pk__in=pks_of_set)
+                    len(tag_sets[pks_of_set])  # evaluated once
+                instance._prefetched_objects_cache['tags'] = tag_sets[pks_of_set]
+            # As NetBox's REST API serializers set it on an object they tag: what serialize_object() reads.
+            instance._tags = tags
     return objects
 
 
@@ -158,29 +166,37 @@ def count_children(model, instances):
             parent_model.objects.filter(pk__in=pks).update(**{counter_name: F(counter_name) + amount})
 
 
-def tag_objects(model, pks, tag):
+def tag_objects(model, pks, tag, extra_tags=None):
+    """Tag the objects `pks` with `tag`, and each with its `extra_tags` ({pk: [Tag]}) too."""
     object_type = ObjectType.objects.get_for_model(model)
-    TaggedItem.objects.bulk_create(
-        [TaggedItem(content_type_id=object_type.pk, object_id=pk, tag=tag) for pk in pks], batch_size=BATCH_SIZE,
-    )
+    items = [TaggedItem(content_type_id=object_type.pk, object_id=pk, tag=tag) for pk in pks]
+    items += [TaggedItem(content_type_id=object_type.pk, object_id=pk, tag=extra)
+              for pk, extras in (extra_tags or {}).items() for extra in extras]
+    TaggedItem.objects.bulk_create(items, batch_size=BATCH_SIZE)
 
 
-def create_objects(model, instances, tag):
+def create_objects(model, instances, tag, extra_tags=None):
     """
-    Insert unsaved `instances` of a BULK_MODELS model (not cables, see create_cables) tagged with `tag`, with
-    everything NetBox's save() of each would have done. Returns their primary keys, in order.
+    Insert unsaved `instances` of a BULK_MODELS model (not cables, see create_cables) tagged with `tag`, and each
+    with the tags whose primary keys `extra_tags` lists in the same position (if given), with everything NetBox's
+    save() of each would have done. Returns their primary keys, in order.
     """
     prepare = PREPARE.get(_label(model))
     if prepare is not None:
         prepare(instances)
     model.objects.bulk_create(instances, batch_size=BATCH_SIZE)
     pks = [obj.pk for obj in instances]
-    tag_objects(model, pks, tag)
+    extras = {}
+    if extra_tags and any(extra_tags):
+        tags = type(tag).objects.in_bulk({pk for tag_pks in extra_tags for pk in tag_pks})
+        extras = {pk: [tags[tag_pk] for tag_pk in tag_pks] for pk, tag_pks in zip(pks, extra_tags, strict=True)
+                  if tag_pks}
+    tag_objects(model, pks, tag, extras)
     count_children(model, instances)
     finish = FINISH.get(_label(model))
     if finish is not None:
         finish(instances)
-    written = fetch(model, pks, fresh=True, tag=tag)
+    written = fetch(model, pks, fresh=True, tag=tag, extra_tags=extras)
     record_changes(model, written, ObjectChangeActionChoices.ACTION_CREATE)
     cache_search(model, written)
     return pks

@@ -1,5 +1,6 @@
 """What a kind's inventory mapping sees: the fabric's settings, the plan, and what earlier mappings registered."""
 
+import hashlib
 import ipaddress
 import re
 
@@ -9,8 +10,8 @@ from ..run_record import SyncError
 from .plan import Plan, Source, Want
 
 __all__ = (
-    'BREAKOUT', 'FABRIC', 'SPEED_TYPES', 'MappingContext', 'interface_type', 'parse_interface_address',
-    'parse_prefix', 'slug',
+    'BREAKOUT', 'FABRIC', 'SPEED_TYPES', 'MappingContext', 'fabric_tag_name', 'fabric_tag_slug', 'interface_type',
+    'parse_interface_address', 'parse_prefix', 'slug',
 )
 
 # Source kind of objects that stand for the fabric as a whole (its manufacturers, roles and platforms).
@@ -34,6 +35,11 @@ SPEED_TYPES = {
 SPEED_GBPS = {'1G': 1, '2.5G': 2.5, '5G': 5, '10G': 10, '20G': 20, '25G': 25, '40G': 40, '50G': 50, '100G': 100,
               '200G': 200, '400G': 400, '800G': 800}
 BREAKOUT = re.compile(r'^(\d{1,2})x(\d{1,3}(?:\.5)?G)$')
+# NetBox's limits of a tag's name and slug, and of a description.
+TAG_NAME_LENGTH = 100
+DESCRIPTION_LENGTH = 200
+# Hex digits of the digest that keeps a cut tag name, and every tag slug, apart from all others.
+DIGEST_LENGTH = 8
 
 
 def interface_type(speed, lanes=False):
@@ -92,6 +98,19 @@ class MappingContext:
     def qualified(self, name, limit=100):
         """A name that stays unique across the fabrics sharing a site: "<fabric>/<name>", cut to `limit`."""
         return f'{self.fabric.name}/{name}'[:limit]
+
+    def tag(self, source, name, description, color):
+        """
+        A tag of this fabric's own, named "<fabric>/<name>" (a switch group's). Tag names and slugs are unique across
+        NetBox, so both are made unique per fabric and name (fabric_tag_name, fabric_tag_slug).
+        """
+        tag_name = fabric_tag_name(self.fabric.name, name)
+        tag_slug = fabric_tag_slug(self.fabric.name, name)
+        return self.want(
+            'extras.Tag', source, tag_name,
+            {'name': tag_name, 'slug': tag_slug, 'color': color, 'description': description[:DESCRIPTION_LENGTH]},
+            identity=(('slug', tag_slug),), also_unique=(('name', tag_name),),
+        )
 
     # Catalogue objects, shared by every fabric and reused when users already have them.
 
@@ -168,3 +187,30 @@ def parse_prefix(value):
 
 def slug(name):
     return slugify(name.replace('/', '-'))[:100] or 'unnamed'
+
+
+def _digest(fabric_name, name):
+    # NUL is in neither name (PostgreSQL text holds none), so no two pairs of names join into the same text.
+    return hashlib.sha256(f'{fabric_name}\0{name}'.encode('utf-8', 'replace')).hexdigest()[:DIGEST_LENGTH]
+
+
+def fabric_tag_name(fabric_name, name):
+    """
+    "<fabric>/<name>" as a tag name: a longer one than NetBox holds is cut and ends with "~" and a digest of both
+    names, so two long names that start alike stay two tags.
+    """
+    full = f'{fabric_name}/{name}'
+    if len(full) <= TAG_NAME_LENGTH:
+        return full
+    return f'{full[:TAG_NAME_LENGTH - DIGEST_LENGTH - 1]}~{_digest(fabric_name, name)}'
+
+
+def fabric_tag_slug(fabric_name, name):
+    """
+    A tag slug for "<fabric>/<name>": the name slugified (ASCII letters, digits, dashes) and cut, then a digest of
+    both names. The digest keeps apart what slugifies alike: "a b" and "a-b", names without a letter to keep, and
+    fabric "x" with group "y-z" from fabric "x-y" with group "z".
+    """
+    readable = slugify(f'{fabric_name}-{name}'.replace('/', '-'))[:TAG_NAME_LENGTH - DIGEST_LENGTH - 1].strip('-_')
+    digest = _digest(fabric_name, name)
+    return f'{readable}-{digest}' if readable else digest

@@ -2,8 +2,9 @@
 What happens to inventory objects whose fabric object is gone: the fabric's orphan policy.
 
 "delete" deletes them; "mark" keeps them with the status offline (devices), decommissioning (cables) or deprecated
-(IPAM objects) and the tag hedgehog-orphan. Objects the sync adopted rather than created are released: their
-ownership record goes, the object stays as the user or its device type made it.
+(IPAM objects) and the tag hedgehog-orphan; a tag, which has neither, says it at the start of its description.
+Objects the sync adopted rather than created are released: their ownership record goes, the object stays as the
+user or its device type made it.
 """
 
 import logging
@@ -17,7 +18,7 @@ from ..models import InventoryObject
 from ..run_record import SyncError
 from .writer import MODEL_ORDER, model_label, taggable
 
-__all__ = ('ORPHAN_STATUS', 'apply_orphan_policy')
+__all__ = ('ORPHAN_DESCRIPTION', 'ORPHAN_STATUS', 'apply_orphan_policy')
 
 logger = logging.getLogger('netbox_hedgehog.inventory')
 
@@ -29,6 +30,10 @@ ORPHAN_STATUS = {
     'ipam.prefix': 'deprecated',
     'ipam.ipaddress': 'deprecated',
 }
+# What a marked orphan without a status or tags of its own (a tag) has its description start with. The next run
+# that finds its source again sets the description back, like any owned field.
+ORPHAN_DESCRIPTION = {'extras.tag': 'No longer in its Hedgehog fabric; kept by the orphan policy. '}
+DESCRIPTION_LENGTH = 200
 
 
 def apply_orphan_policy(writer, wanted, protected_uids):
@@ -82,8 +87,12 @@ def _mark(writer, model, record):
         if instance is not None:
             instance.snapshot()
             status = ORPHAN_STATUS.get(model_label(model))
+            prefix = ORPHAN_DESCRIPTION.get(model_label(model))
             if status:
                 instance.status = status
+            if prefix:
+                instance.description = f'{prefix}{instance.description}'[:DESCRIPTION_LENGTH]
+            if status or prefix:
                 instance.save()
             if taggable(model):
                 instance.tags.add(writer.orphan_tag)

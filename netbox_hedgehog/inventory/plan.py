@@ -41,6 +41,9 @@ class Want:
     name: str
     fields: dict
     identity: tuple = ()
+    # Further fields NetBox keeps unique on their own (a tag's name, beside its slug): an existing object with one
+    # of them is the same conflict as one with the identity.
+    also_unique: tuple = ()
     # A catalogue object (manufacturer, role, platform, device type) that users often have already: an existing
     # one with the identity is used as it is, neither owned nor changed.
     shared: bool = False
@@ -53,6 +56,9 @@ class Want:
     late: dict = field(default_factory=dict)
     # Written before other objects of its model (a LAG before its members).
     order: int = 1
+    # Refs of tags the fabric owns that the object carries beside the owner tag (a switch's group tags). Users' own
+    # tags on it are theirs; a tag of the fabric's that it no longer asks for is taken off.
+    tags: tuple = ()
 
     @property
     def ref(self):
@@ -74,6 +80,7 @@ class Plan:
         if known is not want:
             known.fields.update(want.fields)
             known.order = min(known.order, want.order)
+            known.tags = tuple(dict.fromkeys((*known.tags, *want.tags)))
         return want.ref
 
     def __contains__(self, ref):

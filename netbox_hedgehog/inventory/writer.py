@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 from django.db.backends.postgresql.psycopg_any import NumericRange
-from extras.models import TaggedItem
+from extras.models import Tag, TaggedItem
 
 from ..models import InventoryObject
 from ..run_record import SyncError
@@ -32,8 +32,8 @@ logger = logging.getLogger('netbox_hedgehog.inventory')
 # The order objects are written in: everything an object refers to comes before it.
 MODEL_ORDER = (
     'dcim.Manufacturer', 'dcim.Platform', 'dcim.DeviceRole', 'dcim.DeviceType', 'dcim.InterfaceTemplate',
-    'dcim.Device', 'dcim.Interface', 'dcim.Cable', 'ipam.VLANGroup', 'ipam.VLAN', 'ipam.VRF', 'ipam.Prefix',
-    'ipam.IPAddress',
+    'extras.Tag', 'dcim.Device', 'dcim.Interface', 'dcim.Cable', 'ipam.VLANGroup', 'ipam.VLAN', 'ipam.VRF',
+    'ipam.Prefix', 'ipam.IPAddress',
 )
 # A cable's ends are its terminations, not fields: compared and written apart from the rest.
 CABLE_ENDS = ('a_terminations', 'b_terminations')
@@ -47,7 +47,10 @@ def model_label(model):
 
 
 def taggable(model):
-    """Device type components (interface templates) take no tags; their ownership record says whose they are."""
+    """
+    Device type components (interface templates) and tags themselves take no tags; their ownership record says whose
+    they are.
+    """
     return hasattr(model, 'tags')
 
 
@@ -146,6 +149,8 @@ class Writer:
                     self._write_model(apps.get_model(label), wants)
         with phase('inventory: late fields'):
             self._write_late_fields()
+        with phase('inventory: tags'):
+            self._write_tags()
 
     def _write_model(self, model, wants):
         label = model_label(model)
@@ -308,6 +313,11 @@ class Writer:
         for row in model.objects.filter(query).values_list('pk', *names):
             for want in wanted.get(tuple(comparable(value) for value in row[1:]), ()):
                 found[id(want)] = row[0]
+        rest = [want for want in candidates if want.also_unique and id(want) not in found]
+        for position, (name, _) in enumerate(rest[0].also_unique if rest else ()):
+            by_value = {comparable(self.resolve(want.also_unique[position][1])): want for want in rest}
+            for value, pk in model.objects.filter(**{f'{name}__in': list(by_value)}).values_list(name, 'pk'):
+                found.setdefault(id(by_value[comparable(value)]), pk)
         return found
 
     def _update(self, model, object_type, want, fields, record, row, tagged, ends):
@@ -413,7 +423,7 @@ class Writer:
                     pks = bulk.create_objects(model, [
                         model(**{name: stored(name, value) for name, value in fields.items()})
                         for _, fields in creations
-                    ], self.tag)
+                    ], self.tag, [self._extra_tags(want) for want, _ in creations])
                 self._own_all(object_type, [(want, pk) for (want, _), pk in zip(creations, pks, strict=True)], False)
         except (DatabaseError, ValidationError, ValueError, TypeError):
             # One bad object fails the whole batch: written one by one, each failure is that object's error.
@@ -521,7 +531,7 @@ class Writer:
             instance.b_terminations = self._terminations(fields['b_terminations'])
         instance.save()
         if taggable(model):
-            instance.tags.add(self.tag)
+            instance.tags.add(self.tag, *Tag.objects.filter(pk__in=self._extra_tags(want)))
         self._own(object_type, want, instance.pk, adopted=False)
         return instance
 
@@ -577,6 +587,56 @@ class Writer:
                     self._late_written(label, want)
 
     def _late_written(self, label, want):
-        if self._key(want) in self.unchanged:
+        """An object found unchanged whose late fields or tags the run has since written counts as updated."""
+        key = self._key(want)
+        if key in self.unchanged:
+            self.unchanged.discard(key)
             self.counts[label]['unchanged'] -= 1
             self.counts[label]['updated'] += 1
+
+    # Tags of the fabric's own (a switch's group tags) on the objects it owns.
+
+    def _extra_tags(self, want):
+        """Primary keys of the fabric's tags `want` carries beside the owner tag, those the run has (no conflict)."""
+        return [pk for pk in (self.resolve(ref) for ref in want.tags) if pk is not None]
+
+    def _write_tags(self):
+        """
+        Put the fabric's tags on the owned objects of the plan that ask for them, and take those the fabric owns off
+        the ones that no longer do (a switch that left a group, a group that is gone). Tags the fabric does not own,
+        users' among them, are never touched. New objects got theirs with their creation; this writes changes only.
+        """
+        fabric_tags = {record.object_id for record in self.records.get('extras.tag', {}).values()}
+        if not fabric_tags:
+            return
+        current = defaultdict(set)
+        rows = TaggedItem.objects.filter(tag_id__in=fabric_tags).values_list('content_type_id', 'object_id', 'tag_id')
+        for type_id, object_id, tag_id in rows:
+            current[(type_id, object_id)].add(tag_id)
+        type_ids = {}
+        for want in self.plan.wants.values():
+            key = self._key(want)
+            if key not in self.owned or (not want.tags and not current):
+                continue
+            label = key[0]
+            if label not in type_ids:
+                model = apps.get_model(label)
+                type_ids[label] = ContentType.objects.get_for_model(model).pk if taggable(model) else None
+            if type_ids[label] is None:
+                continue
+            pk = self.pks[key]
+            have = current.get((type_ids[label], pk), set())
+            wanted = set(self._extra_tags(want))
+            if have != wanted and self._run(want, self._retag, apps.get_model(label), pk, wanted - have,
+                                            have - wanted):
+                self._late_written(label, want)
+
+    def _retag(self, model, pk, added, removed):
+        """One change record, as NetBox makes it when a user edits the object's tags."""
+        instance = model.objects.get(pk=pk)
+        instance.snapshot()
+        if added:
+            instance.tags.add(*Tag.objects.filter(pk__in=added))
+        if removed:
+            instance.tags.remove(*Tag.objects.filter(pk__in=removed))
+        return instance

@@ -38,6 +38,7 @@ KINDS = (
     Kind(
         'SwitchGroup', WIRING_API, VERSION, 'switchgroups',
         spec_optional=True,
+        inventory=mappings.switch_group,
         name='switch_group', slug='switch-groups', menu_group=WIRING, menu_position=4,
         filters=(Relation('switch', ('switches',)),),
         related=(

@@ -17,6 +17,7 @@ __all__ = (
     'ipv4_namespace',
     'server',
     'switch',
+    'switch_group',
     'switch_profile',
     'vlan_namespace',
     'vpc',
@@ -54,6 +55,9 @@ UNCABLED_LINKS = {
 }
 # A server's links of these types are grouped under one LAG interface.
 BONDED = ('bundled', 'eslag', 'mclag')
+# Colors of the tags of switch groups and of redundancy groups (MCLAG or ESLAG pairs).
+SWITCH_GROUP_COLOR = '607d8b'
+REDUNDANCY_GROUP_COLOR = '9c27b0'
 
 
 class ProfileInfo:
@@ -131,6 +135,40 @@ def switch_profile(context, rows):
         context.register('SwitchProfile', profile.name, ProfileInfo(
             device_type, platform, management, port_types, breakouts,
         ))
+
+
+def switch_group(context, rows):
+    """
+    A tag per group (docs/inventory.md says why not a virtual chassis): a redundancy group when a switch names it
+    in spec.redundancy, with the type its members give it; the group itself has no spec.
+    """
+    redundancy_types = {}
+    for name, redundancy_type in rows.values_list('name', 'redundancy_members__redundancy_type'):
+        if redundancy_type is not None:
+            redundancy_types.setdefault(name, set()).add(redundancy_type)
+    for group in rows:
+        if group.name in redundancy_types:
+            types = ', '.join(sorted(t for t in redundancy_types[group.name] if t)) or 'no type'
+            description, color = f'Hedgehog redundancy group {group.name} ({types})', REDUNDANCY_GROUP_COLOR
+        else:
+            description, color = f'Hedgehog switch group {group.name}', SWITCH_GROUP_COLOR
+        tag = context.tag(Source('SwitchGroup', group.uid), group.name, description, color)
+        context.register('SwitchGroup', group.name, tag)
+
+
+def _group_tags(context, sw):
+    """The tags of the groups the switch is in: spec.groups and its redundancy group."""
+    tags = []
+    for name in dict.fromkeys((*sw.group_names, sw.redundancy_group_name)):
+        if not name:
+            continue
+        tag = context.lookup('SwitchGroup', name)
+        if tag is None:
+            context.skip('Switch', sw, f'the switch group {name[:64]!r} is not in the fabric; the device does not '
+                                       'carry a tag for it')
+            continue
+        tags.append(tag)
+    return tuple(tags)
 
 
 def _profile_of(context, profile_name):
@@ -212,6 +250,7 @@ def switch(context, rows):
                 'description': sw.description[:200], 'status': 'active',
             },
             identity=(('site_id', context.site_id), ('name', sw.name)),
+            tags=_group_tags(context, sw),
         )
         breakouts = sw.spec.get('portBreakouts') if isinstance(sw.spec, dict) else None
         breakouts = breakouts if isinstance(breakouts, dict) else {}
