@@ -7,6 +7,7 @@ import copy
 
 import pytest
 from dcim.models import Site
+from django.db import connection
 
 from k8s_standin.server import StandinServer
 from netbox_hedgehog.choices import SyncOutcomeChoices
@@ -42,6 +43,13 @@ DS3000_PROFILE = {
     },
 }
 
+# Every table the inventory writes, NetBox's change log included.
+INVENTORY_TABLES = (
+    'dcim_manufacturer', 'dcim_platform', 'dcim_devicerole', 'dcim_devicetype', 'dcim_interfacetemplate',
+    'extras_tag', 'dcim_device', 'dcim_interface', 'dcim_cable', 'dcim_cabletermination', 'dcim_cablepath',
+    'ipam_vlangroup', 'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_taggeditem',
+    'netbox_hedgehog_inventoryobject', 'core_objectchange',
+)
 FABRIC_LINK_IPS = {'ds4000-01/E1/1': '172.30.128.0/31', 'ds3000-01/E1/28': '172.30.128.1/31'}
 
 
@@ -97,3 +105,13 @@ def run_sync(fabric):
     run = sync_fabric(fabric.pk, 'manual')
     assert run.outcome == SyncOutcomeChoices.SUCCESS, run.errors
     return run
+
+
+def row_versions():
+    """{table: {id: ctid}} of every table the inventory writes: any insert, update or delete changes it."""
+    versions = {}
+    with connection.cursor() as cursor:
+        for table in INVENTORY_TABLES:
+            cursor.execute(f'SELECT id, ctid::text FROM {table}')
+            versions[table] = dict(cursor.fetchall())
+    return versions

@@ -11,7 +11,6 @@ import pytest
 from core.models import ObjectChange
 from dcim.models import Cable, CablePath, Device, DeviceType, Interface, VirtualChassis
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from extras.models import CustomField, JournalEntry, Tag
 from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
 from netbox.search.backends import search_backend
@@ -21,7 +20,7 @@ from netbox_hedgehog.models import Agent, InventoryObject, Server, Switch
 from netbox_hedgehog.sync import sync_fabric
 
 from .conftest import grant
-from .inventory_fixtures import inventory_objects, run_sync
+from .inventory_fixtures import inventory_objects, row_versions, run_sync
 
 # Connection spec key -> its link lists and the two ends of a link (what becomes a Cable).
 CABLED = {
@@ -31,12 +30,6 @@ CABLED = {
     'fabric': (('links',), ('spine', 'leaf')),
     'vpcLoopback': (('links',), ('switch1', 'switch2')),
 }
-INVENTORY_TABLES = (
-    'dcim_manufacturer', 'dcim_platform', 'dcim_devicerole', 'dcim_devicetype', 'dcim_interfacetemplate',
-    'dcim_device', 'dcim_interface', 'dcim_cable', 'dcim_cabletermination', 'dcim_cablepath', 'ipam_vlangroup',
-    'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_taggeditem',
-    'netbox_hedgehog_inventoryobject', 'core_objectchange',
-)
 
 
 def sample(kind):
@@ -64,16 +57,6 @@ def expected_links():
                 if a.split('/')[0] in devices and b.split('/')[0] in devices:
                     links.append((a, b, obj['metadata']['name']))
     return links
-
-
-def row_versions():
-    """{table: {id: ctid}} of every table the inventory writes, NetBox's change log included."""
-    versions = {}
-    with connection.cursor() as cursor:
-        for table in INVENTORY_TABLES:
-            cursor.execute(f'SELECT id, ctid::text FROM {table}')
-            versions[table] = dict(cursor.fetchall())
-    return versions
 
 
 def port(device, name):
