@@ -93,12 +93,12 @@ def fetch(model, pks, fresh=False, tag=None, extra_tags=None):
             tags = ([tag] if tag is not None else []) + (extra_tags or {}).get(instance.pk, [])
             if not tags:
                 continue
-            pks_of_set = tuple(t.pk for t in tags)
+            tag_pks = tuple(t.pk for t in tags)
             if 'tags' in known:
-                if pks_of_set not in tag_sets:
-                    tag_sets[pks_of_set] = type(tags[0]).objects.filter(pk__in=pks_of_set)
-                    len(tag_sets[pks_of_set])  # evaluated once
-                instance._prefetched_objects_cache['tags'] = tag_sets[pks_of_set]
+                if tag_pks not in tag_sets:
+                    tag_sets[tag_pks] = type(tags[0]).objects.filter(pk__in=tag_pks)
+                    len(tag_sets[tag_pks])  # evaluated once
+                instance._prefetched_objects_cache['tags'] = tag_sets[tag_pks]
             # As NetBox's REST API serializers set it on an object they tag: what serialize_object() reads.
             instance._tags = tags
     return objects

@@ -33,7 +33,6 @@ ORPHAN_STATUS = {
 # What a marked orphan without a status or tags of its own (a tag) has its description start with. The next run
 # that finds its source again sets the description back, like any owned field.
 ORPHAN_DESCRIPTION = {'extras.tag': 'No longer in its Hedgehog fabric; kept by the orphan policy. '}
-DESCRIPTION_LENGTH = 200
 
 
 def apply_orphan_policy(writer, wanted, protected_uids):
@@ -91,7 +90,8 @@ def _mark(writer, model, record):
             if status:
                 instance.status = status
             if prefix:
-                instance.description = f'{prefix}{instance.description}'[:DESCRIPTION_LENGTH]
+                limit = model._meta.get_field('description').max_length
+                instance.description = f'{prefix}{instance.description}'[:limit]
             if status or prefix:
                 instance.save()
             if taggable(model):
