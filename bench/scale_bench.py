@@ -17,6 +17,11 @@ its own (hh_bench_scale, cloned from the template database and migrated, dropped
    moment RQ recorded its hand-over; a slot never handed over counts as infinitely late), and the leader's CPU
    and RSS. The queue is drained by this process as fast as the leader fills it, standing for workers that always
    keep up, so every hand-over takes the full path (status check, slot marker, enqueue).
+3. Run-start lateness with idle workers. LATENESS_FABRICS fabrics with no-op syncs at a 60 s interval under `rq`,
+   their slots spread over the interval, and LATENESS_WORKERS idle `netbox rqworker netbox_hedgehog.sync`
+   processes, for LATENESS_WINDOW s: each run's start (its SyncRun's `started`) against its slot on the job's grid,
+   and that time split into the leader's hand-over (slot to the leader's log line), the queue and RQ's work horse
+   (to the job function starting, from the worker's log line) and the sync's start-up (to the run record).
 
 Full mode is the sizing run (100 fabrics x ~2,000 objects at 60 s for 5 minutes per executor; 10,000 clock
 fabrics); --quick is a smaller run for a laptop or CI (see QUICK). Prints every figure with PASS/FAIL against its
@@ -24,10 +29,12 @@ target where there is one; exits 1 if any target fails.
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 import threading
@@ -41,7 +48,8 @@ from pathlib import Path
 from bench.scheduler_bench import Report, Scheduler, percentile, wait_for
 from devtools import dbsetup
 
-DATABASE = 'hh_bench_scale'
+# Another name keeps the benchmarks of several checkouts on one PostgreSQL server apart.
+DATABASE = os.environ.get('HEDGEHOG_BENCH_DB_NAME', 'hh_bench_scale')
 NETBOX = str(Path(sys.executable).with_name('netbox'))
 LOG_DIR = Path(os.environ.get('TMPDIR', '/tmp')) / 'hh_scale_bench'
 TOKEN = 'scale-bench-token'
@@ -70,10 +78,18 @@ class Size:
     window: int
     clock_fabrics: int
     clock_window: int
+    lateness_fabrics: int
+    lateness_window: int
 
 
-FULL = Size(100, 'switches=28,connections=560,vpcs=280,attachments=560', 60, 300, 10_000, 180)
-QUICK = Size(10, 'switches=8,connections=160,vpcs=80,attachments=160', 20, 60, 10_000, 70)
+FULL = Size(100, 'switches=28,connections=560,vpcs=280,attachments=560', 60, 300, 10_000, 180, 20, 240)
+QUICK = Size(10, 'switches=8,connections=160,vpcs=80,attachments=160', 20, 60, 10_000, 70, 10, 120)
+# The run-start lateness part: its fabrics' interval and how many idle workers serve them.
+LATENESS_INTERVAL = 60
+LATENESS_WORKERS = 2
+# The leader's line for each run it queued, and the work horse's when the job function starts (NetBox's log format).
+HANDED_OVER_LINE = re.compile(r'^(\S+ \S+) INFO \S+: Run of fabric \d+ due .* handed to the RQ queue as (\S+)$', re.M)
+HORSE_STARTED_LINE = re.compile(r'Queued run of fabric (\d+) \((\w+), due (\S+)\) started (\S+) s after its slot')
 
 
 class Worker:
@@ -486,15 +502,102 @@ def bench_clock(report, db, size):
     report.line('Redis memory of those markers', f'{markers[1] / 2**20:.1f} MiB')
 
 
+def logged_at(timestamp):
+    return datetime.strptime(timestamp, '%Y-%m-%d %H:%M:%S,%f').replace(tzinfo=UTC)
+
+
+def bench_lateness(report, db, size):
+    from django.utils import timezone
+
+    from netbox_hedgehog.choices import SyncTriggerChoices
+    from netbox_hedgehog.models import HedgehogFabric, SyncRun
+    from netbox_hedgehog.sync.queued import live_workers, rq_job_id
+    from scheduler_worker.store import JOB_TABLE
+
+    fabrics, interval = size.lateness_fabrics, LATENESS_INTERVAL
+    print(f'Run-start lateness: {fabrics} fabrics with no-op syncs every {interval} s, {LATENESS_WORKERS} idle '
+          f'workers, for {size.lateness_window} s', flush=True)
+    clear_queue()
+    delete_fabrics()
+    db.execute(f'DROP TABLE IF EXISTS {JOB_TABLE}')
+    workers = [Worker(f'bench-lateness-{number}-{time.monotonic_ns()}', stub_sync=True)
+               for number in range(LATENESS_WORKERS)]
+    scheduler = Scheduler('lateness', stub_sync=True, sync_executor='rq')
+    try:
+        names = {worker.name for worker in workers}
+        wait_for(lambda: names <= {worker.name for worker in live_workers()}, timeout=600,
+                 message='the workers to register', pause=0.5)
+        scheduler.log_time('Scheduling resumed', timeout=600)
+        # Created one by one while the leader runs, so that each is scheduled through its notice with the slots
+        # spread over the interval as they are set here (a slot already past at start-up would be moved to "now").
+        now = timezone.now()
+        for number in range(fabrics):
+            HedgehogFabric.objects.create(
+                name=f'lateness-{number}', kubernetes_server='http://127.0.0.1:9', sync_interval=interval,
+                last_sync=now - timedelta(seconds=(interval - 5) * number / fabrics),
+            )
+        opened = now + timedelta(seconds=5)
+        closed = opened + timedelta(seconds=size.lateness_window)
+        wait_for(lambda: datetime.now(UTC) > closed + timedelta(seconds=5), timeout=size.lateness_window + 60,
+                 message='the end of the window', pause=1)
+    finally:
+        scheduler.stop()
+        for worker in workers:
+            worker.stop()
+
+    fabric_ids = set(HedgehogFabric.objects.values_list('pk', flat=True))
+    grid = job_grid(db, fabric_ids)
+    due = slots_on_grid(grid, opened, closed)
+    started = {}
+    for fabric_id, run_started in SyncRun.objects.filter(
+        fabric_id__in=fabric_ids, trigger=SyncTriggerChoices.SCHEDULED, started__gte=opened,
+    ).values_list('fabric_id', 'started'):
+        anchor, step = grid[fabric_id]
+        slot = anchor + ((run_started - anchor) // step) * step
+        started[rq_job_id(fabric_id, SyncTriggerChoices.SCHEDULED, slot)] = run_started
+    handed = {job_id: logged_at(at) for at, job_id in HANDED_OVER_LINE.findall(scheduler.log_path.read_text())}
+    horse = {}
+    for worker in workers:
+        for fabric_id, trigger, slot, seconds in HORSE_STARTED_LINE.findall(worker.log_path.read_text()):
+            horse[rq_job_id(int(fabric_id), trigger, datetime.fromisoformat(slot))] = float(seconds)
+
+    lateness = [(started[job_id] - slot).total_seconds() for job_id, slot in due.items() if job_id in started]
+    never = len(due.keys() - started.keys())
+    p50 = percentile(lateness, 0.5) * 1000 if lateness else math.nan
+    p99 = percentile(lateness + [math.inf] * never, 0.99) * 1000 if due else math.nan
+    report.line(f'slots due in the {size.lateness_window} s window', str(len(due)),
+                f'{fabrics * size.lateness_window // interval} expected')
+    report.line('of which no run started', str(never))
+    report.line('run-start lateness p50', f'{p50:.0f} ms')
+    report.line('run-start lateness p99', f'{p99:.0f} ms', f'<= {TARGET_RUN_START_P99_MS} ms',
+                p99 <= TARGET_RUN_START_P99_MS)
+    # Where the time goes, for the runs whose every step was logged.
+    parts = {'slot -> handed over by the leader': [], 'handed over -> job started in the work horse': [],
+             'job started -> run record started': []}
+    for job_id, slot in due.items():
+        if job_id in started and job_id in handed and job_id in horse:
+            handed_after = (handed[job_id] - slot).total_seconds()
+            run_after = (started[job_id] - slot).total_seconds()
+            for part, seconds in zip(parts.values(), (handed_after, horse[job_id] - handed_after,
+                                                      run_after - horse[job_id]), strict=True):
+                part.append(seconds)
+    for label, values in parts.items():
+        report.line(f'  {label} p50 / p99', ' / '.join(f'{percentile(values, q) * 1000:.0f}' for q in (0.5, 0.99))
+                    + ' ms' if values else 'none')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--quick', action='store_true', help=f'the smaller run: {QUICK}')
     parser.add_argument('--keep-db', action='store_true', help=f'keep the {DATABASE} database afterwards')
-    parser.add_argument('--only', choices=['throughput', 'clock'], help='run one part only')
+    parser.add_argument('--only', choices=['throughput', 'clock', 'lateness'], help='run one part only')
+    parser.add_argument('--clock-fabrics', type=int, help=f"the clock part's fabrics (default {FULL.clock_fabrics})")
     parser.add_argument('--executors', nargs='+', choices=EXECUTORS, default=list(EXECUTORS),
                         help='the executors of the throughput part (default: all three)')
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
+    if args.clock_fabrics:
+        size = dataclasses.replace(size, clock_fabrics=args.clock_fabrics)
     print(f'Preparing database {DATABASE} from {dbsetup.TEMPLATE_DB}... ({size})', flush=True)
     dbsetup.fresh_database(DATABASE)
     import django
@@ -525,6 +628,8 @@ def main():
                                 f'<= {TARGET_RQ_CPU_FRACTION}', fraction <= TARGET_RQ_CPU_FRACTION)
             if args.only in (None, 'clock'):
                 bench_clock(report, db, size)
+            if args.only in (None, 'lateness'):
+                bench_lateness(report, db, size)
     finally:
         clear_queue()
         connection.close()

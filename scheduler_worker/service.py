@@ -15,7 +15,6 @@ import time
 from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
-from apscheduler.schedulers.background import BackgroundScheduler
 from django.db import DatabaseError, close_old_connections
 
 from netbox_hedgehog import __version__
@@ -128,7 +127,7 @@ class SchedulerService:
 
     def build_scheduler(self):
         self.store = FabricJobStore(self.engine, self.on_unrestorable)
-        scheduler = BackgroundScheduler(
+        scheduler = self.executor.scheduler_class(
             jobstores={JOB_STORE: self.store},
             executors={'default': self.executor.apscheduler_executor()},
             job_defaults={

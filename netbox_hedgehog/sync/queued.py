@@ -11,6 +11,7 @@ done is RQ's business; what a run did is recorded, as with every executor, in th
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
@@ -27,8 +28,10 @@ from .runner import SyncNotStarted, sync_fabric
 __all__ = (
     'QUEUE',
     'QUEUE_NAME',
+    'DueRun',
     'HandOver',
     'hand_over',
+    'hand_over_all',
     'live_workers',
     'rq_job_id',
     'run_queued_sync',
@@ -84,56 +87,138 @@ def rq_job_id(fabric_id, trigger, slot):
     return f'hedgehog-sync-{fabric_id}-{trigger}-{int(slot.timestamp() * 1000)}'
 
 
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    """One slot of one fabric to hand over. `grace`: how late, in seconds, it may still be handed over (None: any)."""
+
+    fabric_id: int
+    trigger: str
+    slot: datetime
+    grace: int | None
+
+    @property
+    def job_id(self):
+        return rq_job_id(self.fabric_id, self.trigger, self.slot)
+
+
 def hand_over(fabric_id, trigger, slot, grace):
+    """Queue one run of a fabric for the slot `slot`, as hand_over_all() does; returns (HandOver outcome, RQ job id)."""
+    return hand_over_all([DueRun(fabric_id, trigger, slot, grace)])[0]
+
+
+def hand_over_all(runs):
     """
-    Queue one run of a fabric for the slot `slot`, unless that slot was handed over already or a run of the
-    fabric is still waiting (which then covers this slot). `grace` is how late, in seconds, the slot may still be
-    handed over (None: unbounded). Returns (HandOver outcome, RQ job id).
+    Queue the DueRuns given, in that order, in a few Redis round trips whatever their number; return one
+    (HandOver outcome, RQ job id) per run.
+
+    Each run is queued unless its slot was handed over already (DUPLICATE) or a run of its fabric is still waiting,
+    queued earlier or earlier in `runs`, which then covers it (COALESCED). The outcomes are those of handing the
+    runs over one after the other. Raises if Redis fails: then none of the runs is queued. A failed enqueue frees
+    the slots it was to queue, to be handed over again; a failure before it may leave a slot taken, which is then
+    missed rather than ever run twice.
     """
+    if not runs:
+        return []
     queue = sync_queue()
     redis = queue.connection
-    job_id = rq_job_id(fabric_id, trigger, slot)
-    waiting_key = f'{WAITING_KEY_PREFIX}{fabric_id}'
-    waiting = redis.get(waiting_key)
-    if waiting is not None:
-        waiting = waiting.decode()
-        if waiting == job_id:
-            return HandOver.DUPLICATE, job_id
-        if job_status(waiting, redis) in WAITING_STATES:
-            return HandOver.COALESCED, waiting
-    memory = UNBOUNDED_SLOT_MEMORY if grace is None else int(grace) + SLOT_MEMORY_MARGIN
-    if not redis.set(f'{SLOT_KEY_PREFIX}{job_id}', 1, nx=True, ex=memory):
-        return HandOver.DUPLICATE, job_id
+    waiting = waiting_runs({run.fabric_id for run in runs}, redis)
+    outcomes = {}
+    unclaimed = []
+    claiming = set()
+    for index, run in enumerate(runs):
+        job_id = run.job_id
+        waiting_job_id, status = waiting.get(run.fabric_id, (None, None))
+        if run.fabric_id in claiming:
+            # An earlier run of the fabric may be queued in this batch and cover this one: decided in turn.
+            unclaimed.append(index)
+        elif waiting_job_id == job_id:
+            outcomes[index] = (HandOver.DUPLICATE, job_id)
+        elif status in WAITING_STATES:
+            outcomes[index] = (HandOver.COALESCED, waiting_job_id)
+        else:
+            unclaimed.append(index)
+            claiming.add(run.fabric_id)
+    queued = claim_slots(runs, unclaimed, outcomes, redis)
+    if queued:
+        enqueue(queue, [runs[index] for index in queued])
+    return [outcomes[index] for index in range(len(runs))]
+
+
+def waiting_runs(fabric_ids, redis):
+    """{fabric id: (RQ job id, RQ status)} of the run each fabric last had queued: two round trips."""
+    fabric_ids = list(fabric_ids)
+    markers = redis.mget([f'{WAITING_KEY_PREFIX}{fabric_id}' for fabric_id in fabric_ids])
+    job_ids = {fabric_id: marker.decode() for fabric_id, marker in zip(fabric_ids, markers) if marker is not None}
+    if not job_ids:
+        return {}
+    with redis.pipeline(transaction=False) as pipeline:
+        for job_id in job_ids.values():
+            pipeline.hget(Job.key_for(job_id), 'status')
+        # A job gone (expired, deleted by an operator) has no status: it is not waiting.
+        statuses = [status.decode() if status else None for status in pipeline.execute()]
+    return {fabric_id: (job_id, status) for (fabric_id, job_id), status in zip(job_ids.items(), statuses)}
+
+
+def claim_slots(runs, unclaimed, outcomes, redis):
+    """
+    Set the slot marker (SET NX) of each run in `unclaimed` (indexes into `runs`, in order) whose fabric has no
+    run waiting; fill in `outcomes` and return the indexes of the runs to queue, one per fabric at most.
+
+    The first run of a fabric to win its marker is queued and covers that fabric's later runs; so the later ones
+    claim only in a next round, which a batch needs only when a fabric's first run lost its marker.
+    """
+    queued = {}
+    while unclaimed:
+        claiming, later, fabrics = [], [], set()
+        for index in unclaimed:
+            run = runs[index]
+            if run.fabric_id in queued:
+                covering = runs[queued[run.fabric_id]].job_id
+                duplicate = covering == run.job_id
+                outcomes[index] = (HandOver.DUPLICATE if duplicate else HandOver.COALESCED, covering)
+            elif run.fabric_id in fabrics:
+                later.append(index)
+            else:
+                fabrics.add(run.fabric_id)
+                claiming.append(index)
+        with redis.pipeline(transaction=False) as pipeline:
+            for index in claiming:
+                run = runs[index]
+                memory = UNBOUNDED_SLOT_MEMORY if run.grace is None else int(run.grace) + SLOT_MEMORY_MARGIN
+                pipeline.set(f'{SLOT_KEY_PREFIX}{run.job_id}', 1, nx=True, ex=memory)
+            claimed = pipeline.execute()
+        for index, won in zip(claiming, claimed):
+            if won:
+                queued[runs[index].fabric_id] = index
+            outcomes[index] = (HandOver.QUEUED if won else HandOver.DUPLICATE, runs[index].job_id)
+        unclaimed = later
+    return sorted(queued.values())
+
+
+def enqueue(queue, runs):
+    """The RQ jobs of `runs` and their fabrics' waiting markers in one transaction, one round trip."""
+    redis = queue.connection
     try:
-        # The job and the fabric's waiting marker in one round trip.
         with redis.pipeline() as pipeline:
-            queue.enqueue(
-                run_queued_sync,
-                fabric_id,
-                trigger,
-                slot.timestamp(),
-                job_id=job_id,
-                description=f'Sync fabric {fabric_id} ({trigger})',
-                job_timeout=JOB_TIMEOUT,
-                result_ttl=0,
-                failure_ttl=FAILURE_TTL,
-                pipeline=pipeline,
-            )
-            pipeline.set(waiting_key, job_id, ex=UNBOUNDED_SLOT_MEMORY)
+            for run in runs:
+                queue.enqueue(
+                    run_queued_sync,
+                    run.fabric_id,
+                    run.trigger,
+                    run.slot.timestamp(),
+                    job_id=run.job_id,
+                    description=f'Sync fabric {run.fabric_id} ({run.trigger})',
+                    job_timeout=JOB_TIMEOUT,
+                    result_ttl=0,
+                    failure_ttl=FAILURE_TTL,
+                    pipeline=pipeline,
+                )
+                pipeline.set(f'{WAITING_KEY_PREFIX}{run.fabric_id}', run.job_id, ex=UNBOUNDED_SLOT_MEMORY)
             pipeline.execute()
     except Exception:
-        # Not queued after all: the slot may be handed over again.
-        redis.delete(f'{SLOT_KEY_PREFIX}{job_id}')
+        # Not queued after all: the slots may be handed over again.
+        redis.delete(*(f'{SLOT_KEY_PREFIX}{run.job_id}' for run in runs))
         raise
-    return HandOver.QUEUED, job_id
-
-
-def job_status(job_id, redis):
-    try:
-        return Job.fetch(job_id, connection=redis).get_status(refresh=False)
-    except Exception:
-        # Gone (expired, deleted by an operator) or unreadable: it is not waiting.
-        return None
 
 
 def run_queued_sync(fabric_id, trigger, slot_timestamp):
