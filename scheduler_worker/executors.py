@@ -116,9 +116,9 @@ class RQHandOverExecutor(BaseExecutor):
         try:
             outcomes = hand_over_all([run for _, run in handing])
         except Exception as exc:
+            logger.error('Could not hand %d due run(s) to the RQ queue (fabrics %s): %s', len(handing),
+                         ', '.join(str(run.fabric_id) for _, run in handing), exc)
             for job, run in handing:
-                logger.error('Could not hand the run of fabric %s due %s to the RQ queue: %s', run.fabric_id,
-                             run.slot, exc)
                 if run.trigger == SyncTriggerChoices.MANUAL:
                     # The job leaves the store with this event; the request goes back to the notice table to be
                     # retried.
