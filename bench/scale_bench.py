@@ -572,7 +572,7 @@ def bench_lateness(report, db, size):
     report.line('run-start lateness p99', f'{p99:.0f} ms', f'<= {TARGET_RUN_START_P99_MS} ms',
                 p99 <= TARGET_RUN_START_P99_MS)
     # Where the time goes, for the runs whose every step was logged.
-    parts = {'slot -> handed over by the leader': [], 'handed over -> job started in the work horse': [],
+    parts = {'slot -> leader handed it over': [], 'handed over -> work horse started job': [],
              'job started -> run record started': []}
     for job_id, slot in due.items():
         if job_id in started and job_id in handed and job_id in horse:
@@ -582,7 +582,7 @@ def bench_lateness(report, db, size):
                                                       run_after - horse[job_id]), strict=True):
                 part.append(seconds)
     for label, values in parts.items():
-        report.line(f'  {label} p50 / p99', ' / '.join(f'{percentile(values, q) * 1000:.0f}' for q in (0.5, 0.99))
+        report.line(f'{label} p50/p99', ' / '.join(f'{percentile(values, q) * 1000:.0f}' for q in (0.5, 0.99))
                     + ' ms' if values else 'none')
 
 
