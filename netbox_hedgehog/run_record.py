@@ -93,7 +93,10 @@ def merge_errors(stored, new):
     omitted = sum(error.omitted for error in kept)
     kept = [error for error in kept if not error.omitted]
     for error in new:
-        if len(kept) < MAX_ERRORS:
+        if error.omitted:
+            # The count of errors another record did not keep (a skipped inventory step repeats its last one's).
+            omitted += error.omitted
+        elif len(kept) < MAX_ERRORS:
             kept.append(error)
         else:
             omitted += 1

@@ -50,6 +50,9 @@ INVENTORY_TABLES = (
     'ipam_vlangroup', 'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_taggeditem',
     'netbox_hedgehog_inventoryobject', 'core_objectchange',
 )
+# With the inventory step's record of its last complete step (inventory/state.py), which only a skipped run leaves
+# as it is.
+STEP_TABLES = (*INVENTORY_TABLES, 'netbox_hedgehog_inventorystate')
 FABRIC_LINK_IPS = {'ds4000-01/E1/1': '172.30.128.0/31', 'ds3000-01/E1/28': '172.30.128.1/31'}
 
 
@@ -107,11 +110,11 @@ def run_sync(fabric):
     return run
 
 
-def row_versions():
+def row_versions(tables=INVENTORY_TABLES):
     """{table: {id: ctid}} of every table the inventory writes: any insert, update or delete changes it."""
     versions = {}
     with connection.cursor() as cursor:
-        for table in INVENTORY_TABLES:
+        for table in tables:
             cursor.execute(f'SELECT id, ctid::text FROM {table}')
             versions[table] = dict(cursor.fetchall())
     return versions

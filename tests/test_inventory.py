@@ -14,13 +14,15 @@ from django.contrib.contenttypes.models import ContentType
 from extras.models import CustomField, JournalEntry, Tag
 from ipam.models import VLAN, VRF, IPAddress, Prefix, VLANGroup
 from netbox.search.backends import search_backend
+from tenancy.models import Tenant
 
 from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
 from netbox_hedgehog.models import Agent, InventoryObject, Server, Switch
 from netbox_hedgehog.sync import sync_fabric
+from netbox_hedgehog.sync.timing import record_phases
 
 from .conftest import grant
-from .inventory_fixtures import inventory_objects, row_versions, run_sync
+from .inventory_fixtures import STEP_TABLES, inventory_objects, row_versions, run_sync
 
 # Connection spec key -> its link lists and the two ends of a link (what becomes a Cable).
 CABLED = {
@@ -63,6 +65,25 @@ def port(device, name):
     return Interface.objects.get(device__name=device, name=name)
 
 
+def timed_sync(fabric):
+    """(run, names of the inventory step's phases): a skipped step has only its check, no mapping, no writing."""
+    with record_phases() as phases:
+        run = run_sync(fabric)
+    return run, {name for name in phases if name.startswith('inventory: ')}
+
+
+SKIPPED = {'inventory: check for changes'}
+
+
+def settle(fabric):
+    """Sync until a run finds nothing changed since the last complete step (the second run after one that wrote)."""
+    for _ in range(2):
+        run, steps = timed_sync(fabric)
+        if steps == SKIPPED:
+            return run
+    raise AssertionError(f'two runs after the last change did not skip the inventory step: {steps}')
+
+
 @pytest.fixture
 def built(inventory_fabric):
     run = run_sync(inventory_fabric)
@@ -81,8 +102,11 @@ def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_stan
     check_bonded_links_hang_under_a_lag_on_the_server(built)
     check_external_ports_keep_their_description_and_have_no_far_end(built)
     check_namespaces_and_vpc_subnets_land_in_ipam(built)
-    check_a_resync_without_changes_writes_nothing(built)
+    resync = check_a_resync_without_changes_writes_nothing(built)
+    check_the_next_resync_is_skipped_and_writes_nothing_at_all(built, resync)
     check_a_change_updates_only_that_object(built, inventory_standin)
+    check_what_users_change_is_put_right_although_the_mirror_did_not_change(built)
+    check_an_agent_heartbeat_is_no_change_but_its_serial_is(built, inventory_standin)
     check_owned_fields_are_set_back_and_users_additions_survive(built)
     check_the_fabric_page_counts_only_what_the_user_may_view(built, make_user, client_for)
     check_the_run_page_links_the_change_log(built, make_user, client_for)
@@ -90,6 +114,7 @@ def test_first_build_maps_the_fabric_and_resyncs_follow_it(built, inventory_stan
     check_the_device_panel_shows_only_what_the_user_may_view(built, make_user, client_for)
     check_cluster_values_on_the_device_page_are_escaped(built, make_user, client_for)
     check_switch_and_server_pages_link_their_devices(built, make_user, client_for)
+    check_a_settings_change_is_applied_although_the_mirror_did_not_change(built)
 
 
 def check_every_switch_server_and_link(built):
@@ -274,6 +299,24 @@ def check_a_resync_without_changes_writes_nothing(built):
     assert row_versions() == before
     assert all(set(counts) == {'unchanged'} for counts in run.inventory_counts.values()), run.inventory_counts
     assert not ObjectChange.objects.filter(request_id=run.inventory_request_id).exists()
+    return run
+
+
+def check_the_next_resync_is_skipped_and_writes_nothing_at_all(built, resync):
+    """
+    The resync above compared everything the build had written since it started, and found it as the fabric says;
+    nothing changed since, so the next run skips the step: it writes no row anywhere, and reports the same.
+    """
+    fabric, _ = built
+    changes = ObjectChange.objects.count()
+    before = row_versions(STEP_TABLES)
+    run, steps = timed_sync(fabric)
+    assert steps == SKIPPED
+    assert row_versions(STEP_TABLES) == before
+    assert ObjectChange.objects.count() == changes
+    assert run.inventory_counts == resync.inventory_counts
+    assert run.errors == resync.errors == []
+    assert run.inventory_request_id is not None and run.inventory_request_id != resync.inventory_request_id
 
 
 def check_a_change_updates_only_that_object(built, inventory_standin):
@@ -291,8 +334,69 @@ def check_a_change_updates_only_that_object(built, inventory_standin):
     }
 
 
+def check_what_users_change_is_put_right_although_the_mirror_did_not_change(built):
+    """Each change below is followed by a run that puts it right: no run skips what users did since the last."""
+    fabric, _ = built
+    # An owned field edited and saved (as the UI, the REST API or a script saves it).
+    settle(fabric)
+    leaf = Device.objects.get(name='ds3000-02')
+    leaf.snapshot()
+    leaf.serial = 'HAND-EDITED'
+    leaf.save()
+    run, steps = timed_sync(fabric)
+    assert 'inventory: dcim.device' in steps
+    leaf.refresh_from_db()
+    assert leaf.serial == 'SN-ds3000-02'
+    assert [(c.object_repr, c.action) for c in ObjectChange.objects.filter(request_id=run.inventory_request_id)] == \
+        [('ds3000-02', 'update')]
+
+    # The owner tag taken off without saving the object (its last_updated stays as it was).
+    settle(fabric)
+    leaf.tags.remove('hedgehog')
+    run_sync(fabric)
+    assert 'hedgehog' in Device.objects.get(name='ds3000-02').tags.names()
+
+    # An owned address deleted: NetBox empties the device's primary IP without saving the device. Both come back.
+    settle(fabric)
+    primary = Device.objects.get(name='ds3000-01').primary_ip4
+    primary.snapshot()
+    primary.delete()
+    assert Device.objects.get(name='ds3000-01').primary_ip4 is None
+    run_sync(fabric)
+    leaf = Device.objects.get(name='ds3000-01')
+    assert str(leaf.primary_ip4.address) == '172.30.0.10/21' and leaf.primary_ip4.pk != primary.pk
+    assert leaf.primary_ip4.assigned_object == port('ds3000-01', 'M1')
+
+    # An owned cable deleted: made again between the same ports.
+    settle(fabric)
+    cable = port('server-8', 'enp2s1').cable
+    cable.snapshot()
+    cable.delete()
+    run_sync(fabric)
+    again = port('server-8', 'enp2s1').cable
+    assert again is not None and again.pk != cable.pk and again.label == 'server-8--unbundled--ds3000-03'
+    assert port('server-8', 'enp2s1').link_peers == [port('ds3000-03', 'E1/1/2')]
+
+
+def check_an_agent_heartbeat_is_no_change_but_its_serial_is(built, inventory_standin):
+    """An Agent's row changes with every heartbeat; the inventory reads only its serial number."""
+    fabric, _ = built
+    settle(fabric)
+    inventory_standin.patch('agents', 'ds3000-01', status={'lastHeartbeat': '2026-11-28T17:05:00Z'})
+    run, steps = timed_sync(fabric)
+    assert run.counts['Agent']['updated'] == 1
+    assert steps == SKIPPED
+    inventory_standin.patch('agents', 'ds3000-01', status={'state': {'nos': {'serialNumber': 'SN-REPLACED'}}})
+    run, steps = timed_sync(fabric)
+    assert Device.objects.get(name='ds3000-01').serial == 'SN-REPLACED'
+    assert {label: dict(c) for label, c in run.inventory_counts.items() if set(c) != {'unchanged'}} == {
+        'dcim.device': {'updated': 1, 'unchanged': len(sample('Switch')) + len(sample('Server')) - 1},
+    }
+
+
 def check_owned_fields_are_set_back_and_users_additions_survive(built):
     fabric, _ = built
+    settle(fabric)
     owner = CustomField.objects.create(name='asset_owner', type='text')
     owner.object_types.set([ContentType.objects.get_for_model(Device)])
     leaf = Device.objects.get(name='ds3000-01')
@@ -453,6 +557,21 @@ def check_switch_and_server_pages_link_their_devices(built, make_user, client_fo
     assert f'href="{Device.objects.get(name="server-7").get_absolute_url()}"' in page
 
 
+def check_a_settings_change_is_applied_although_the_mirror_did_not_change(built):
+    fabric, _ = built
+    settle(fabric)
+    fabric.inventory_tenant = Tenant.objects.create(name='Fabric owners', slug='fabric-owners')
+    fabric.save()
+    run_sync(fabric)
+    devices = Device.objects.filter(pk__in=InventoryObject.objects.filter(
+        fabric=fabric, object_type__model='device').values('object_id'))
+    assert devices.count() == len(sample('Switch')) + len(sample('Server'))
+    assert set(devices.values_list('tenant__slug', flat=True)) == {'fabric-owners'}
+    # The users' device beside them keeps its own.
+    assert Device.objects.get(name='user-box').tenant is None
+    assert set(Cable.objects.values_list('tenant__slug', flat=True)) == {'fabric-owners'}
+
+
 def test_removals_follow_the_delete_policy_and_nothing_else_deletes(built, inventory_standin):
     fabric, _ = built
     # A kind that fails to list keeps its mirror, so its inventory stays too.
@@ -595,6 +714,24 @@ def conflicts_row(client, fabric):
     card = response.content.decode().split('id="inventory-card"', 1)[1].split('</table>', 1)[0]
     row = re.search(r'<tr id="inventory-conflicts">.*?<a href="([^"]+)">(?:<span[^>]*>)?(\d+)', card, re.S)
     return (row.group(1), int(row.group(2))) if row else None
+
+
+def test_a_conflict_is_looked_at_again_on_every_run_until_users_resolve_it(inventory_fabric, site):
+    """A step with a conflict depends on users' objects, so no later run skips it, even with nothing else changed."""
+    leaf = Device.objects.create(name='ds3000-01', site=site, role=_role(), device_type=_device_type())
+    sync_fabric(inventory_fabric.pk, 'manual')
+    for _ in range(2):
+        with record_phases() as phases:
+            run = sync_fabric(inventory_fabric.pk, 'manual')
+        assert 'inventory: dcim.device' in phases
+        assert [(e['kind'], e['name']) for e in run.errors] == [('Switch', 'ds3000-01')]
+    leaf.snapshot()
+    leaf.delete()
+    run = run_sync(inventory_fabric)
+    assert run.errors == []
+    fabric_leaf = Device.objects.get(name='ds3000-01')
+    assert fabric_leaf.serial == 'SN-ds3000-01' and 'hedgehog' in fabric_leaf.tags.names()
+    assert port('ds3000-01', 'E1/1/1').description == 'ds3000-01--external--ds2000-02'
 
 
 def _role():

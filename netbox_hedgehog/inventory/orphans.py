@@ -69,10 +69,13 @@ def _delete(writer, model, record, source):
             InventoryObject.objects.filter(pk=record.pk).delete()
         return True
     except ProtectedError:
-        # A catalogue object (device type, role ...) that users' objects still use: kept, and kept owned.
+        # A catalogue object (device type, role ...) that users' objects still use: kept, and kept owned, until
+        # a run finds them gone.
+        writer.settled = False
         return False
     except DatabaseError:
         logger.exception('Inventory of fabric %s: deleting %s %s', writer.fabric.name, model_label(model), source)
+        writer.settled = False
         writer.errors.append(SyncError(
             f'the {model._meta.verbose_name} {record.object_id} could not be deleted; the NetBox log has the details',
             source.kind,

@@ -5,6 +5,7 @@ policy, and record what changed on the run.
 Runs after the mirror is committed, in its own transaction: a failure here rolls back the inventory step alone
 and leaves the mirror as the run wrote it. Every change is made as the user named by the `inventory_user`
 setting, under one change-log request id per run, so NetBox's change log shows the run's changes together.
+A run in which nothing the step reads has changed since its last complete step skips it (state.py).
 """
 
 import logging
@@ -12,6 +13,7 @@ import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from extras.models import Tag
 from netbox.context_managers import event_tracking
 from netbox.plugins import get_plugin_config
@@ -19,6 +21,8 @@ from users.models import User
 from utilities.request import NetBoxFakeRequest
 
 from ..kinds import KINDS
+from ..sync.timing import phase
+from . import state
 from .context import MappingContext
 from .orphans import apply_orphan_policy
 from .writer import Writer
@@ -29,6 +33,10 @@ logger = logging.getLogger('netbox_hedgehog.inventory')
 
 OWNER_TAG = 'hedgehog'
 ORPHAN_TAG = 'hedgehog-orphan'
+# Mirrored fields no mapping reads, left in the database: decoding them would be most of reading the mirror.
+UNMAPPED_FIELDS = (
+    'labels', 'annotations', 'status', 'custom_field_data', 'created', 'last_updated', 'kubernetes_created',
+)
 
 
 def tags():
@@ -70,12 +78,24 @@ def build_plan(fabric):
     )
     for kind in KINDS:
         if kind.inventory is not None:
-            kind.inventory(context, kind.model.objects.filter(fabric=fabric).order_by('name'))
+            rows = kind.model.objects.filter(fabric=fabric).defer(*UNMAPPED_FIELDS).order_by('name')
+            kind.inventory(context, rows)
     return context
 
 
 def sync_inventory(fabric, run):
     """Bring the fabric's NetBox inventory in step with its mirror; record counts and errors on `run`."""
+    # Before anything is read: what is saved from now on, by users or by this step, is looked at again next time.
+    started = timezone.now()
+    with phase('inventory: check for changes'):
+        inputs = state.current_inputs(fabric)
+        last = state.nothing_changed(fabric, inputs)
+    if last is not None:
+        run.inventory_request_id = uuid.uuid4()
+        run.inventory_counts = {label: {'unchanged': count} for label, count in sorted(last.counts.items())}
+        run.add_errors(*state.reported_errors(last))
+        logger.info('Inventory of fabric %s: nothing changed since %s', fabric.name, last.started.isoformat())
+        return
     context = build_plan(fabric)
     request = change_request(inventory_user())
     with event_tracking(request), transaction.atomic():
@@ -84,7 +104,9 @@ def sync_inventory(fabric, run):
         writer.write()
         wanted = {(want.model.lower(), want.source) for want in context.plan.wants.values()}
         apply_orphan_policy(writer, wanted, context.skipped_uids)
+        errors = [*context.errors, *writer.errors]
+        state.record_step(fabric, started, inputs, writer.settled, writer.counts, errors)
     run.inventory_request_id = request.id
     run.inventory_counts = {label: dict(sorted(counts.items())) for label, counts in sorted(writer.counts.items())}
-    run.add_errors(*context.errors, *writer.errors)
+    run.add_errors(*errors)
     logger.info('Inventory of fabric %s: %s', fabric.name, run.inventory_counts)

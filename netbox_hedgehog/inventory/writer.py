@@ -40,6 +40,9 @@ CABLE_ENDS = ('a_terminations', 'b_terminations')
 # Objects the sync takes over in bulk: interfaces a new device got from its type (bulk.update_objects).
 BULK_CLAIMS = ('dcim.interface',)
 WRITE_FAILED = 'could not be written to NetBox; the NetBox log ("netbox_hedgehog.inventory") has the details'
+# Values that compare as they are, read from the database or given by the plan; others (addresses, VLAN id ranges)
+# go through comparable(). Found equal or not without a call per value, which a resync makes for every field.
+PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
 def model_label(model):
@@ -56,6 +59,8 @@ def taggable(model):
 
 def comparable(value):
     """A field value as the plan holds it, whether it came from the plan or from the database."""
+    if type(value) in PLAIN_TYPES:
+        return value
     if isinstance(value, NumericRange):
         return (value.lower, value.upper)
     if isinstance(value, (list, tuple)):
@@ -63,6 +68,13 @@ def comparable(value):
     if value is not None and type(value).__module__.startswith('netaddr'):
         return str(value)
     return value
+
+
+def differs(old, new):
+    """Whether a value read from the database differs from the plan's."""
+    if type(old) is type(new) and type(new) in PLAIN_TYPES:
+        return old != new
+    return comparable(old) != comparable(new)
 
 
 def stored(attname, value):
@@ -107,6 +119,9 @@ class Writer:
         self.unchanged = set()
         self.counts = defaultdict(Counter)
         self.errors = []
+        # Whether the outcome depends on nothing but the plan and what the fabric owns (inventory/state.py): a
+        # conflict with users' objects, a failed write or an orphan kept for users' objects unsettles it.
+        self.settled = True
         self.records = self._read_records()
 
     def _read_records(self):
@@ -114,17 +129,20 @@ class Writer:
         rows = InventoryObject.objects.filter(fabric=self.fabric).values_list(
             'pk', 'object_type_id', 'object_id', 'kind', 'uid', 'part', 'orphaned', 'adopted',
         )
+        labels = {}
         for pk, type_id, object_id, kind, uid, part, orphaned, adopted in rows:
-            label = model_label(ContentType.objects.get_for_id(type_id).model_class())
+            label = labels.get(type_id)
+            if label is None:
+                label = labels[type_id] = model_label(ContentType.objects.get_for_id(type_id).model_class())
             records[label][Source(kind, uid, part)] = Record(pk, object_id, orphaned, adopted)
         return records
 
     # Resolving the plan's references.
 
     def resolve(self, value):
-        if isinstance(value, Ref):
+        if type(value) is Ref:
             return self.pks.get((value.model.lower(), value.source))
-        if isinstance(value, tuple) and value and isinstance(value[0], Ref):
+        if type(value) is tuple and value and type(value[0]) is Ref:
             resolved = tuple(self.resolve(item) for item in value)
             return None if None in resolved else resolved
         return value
@@ -133,8 +151,11 @@ class Writer:
         """The want's fields with references resolved, or None when one refers to an object that is not written."""
         fields = {}
         for attname, value in want.fields.items():
+            if type(value) in PLAIN_TYPES:
+                fields[attname] = value
+                continue
             resolved = self.resolve(value)
-            if resolved is None and value is not None:
+            if resolved is None:
                 return None
             fields[attname] = resolved
         return fields
@@ -230,6 +251,7 @@ class Writer:
 
     def _conflict(self, want, error):
         """An object of the fabric that NetBox already has, made by someone else: reported, and counted per type."""
+        self.settled = False
         self.errors.append(error)
         self.counts[want.model.lower()]['conflicts'] += 1
 
@@ -291,7 +313,8 @@ class Writer:
         return {pk: (tuple(sorted(a)), tuple(sorted(b))) for pk, (a, b) in ends.items()}
 
     def _identity(self, want):
-        return tuple(comparable(self.resolve(value)) for _, value in want.identity)
+        return tuple(value if type(value) in PLAIN_TYPES else comparable(self.resolve(value))
+                     for _, value in want.identity)
 
     def _find_existing(self, model, candidates):
         """{id(want): pk} of existing objects with the identity of wants the fabric does not own yet, in one query."""
@@ -325,7 +348,7 @@ class Writer:
         self.pks[key] = record.object_id
         self.owned.add(key)
         changed = {name: value for name, value in fields.items()
-                   if name not in CABLE_ENDS and comparable(row[name]) != comparable(value)}
+                   if name not in CABLE_ENDS and differs(row[name], value)}
         if model._meta.label == 'dcim.Cable' and ends != self._cable_key(fields):
             # A cable's ends are its identity in NetBox: a link moved to other ports is a new cable.
             if self._run(want, self._delete_object, model, record.object_id):
@@ -514,6 +537,7 @@ class Writer:
                 return operation(*args) or True
         except (DatabaseError, ValidationError, ValueError, TypeError):
             logger.exception('Inventory of fabric %s: %s %s', self.fabric.name, want.model, want.source)
+            self.settled = False
             self.errors.append(SyncError(f'{want.model.split(".")[1]} "{want.name}" {WRITE_FAILED}',
                                          want.source.kind, self._source_name(want)))
             return None

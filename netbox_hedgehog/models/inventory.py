@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .querysets import FabricScopedQuerySet
 
-__all__ = ('InventoryObject',)
+__all__ = ('InventoryObject', 'InventoryState')
 
 
 class InventoryObject(models.Model):
@@ -47,3 +47,33 @@ class InventoryObject(models.Model):
 
     def __str__(self):
         return f'{self.kind} {self.uid} {self.part}'.strip()
+
+
+class InventoryState(models.Model):
+    """
+    What the last complete inventory step of a fabric started from, so that the next run can tell in a few
+    aggregate queries that nothing the step reads has changed since, and skip it (inventory/state.py).
+    """
+
+    fabric = models.OneToOneField(
+        to='netbox_hedgehog.HedgehogFabric', on_delete=models.CASCADE, related_name='inventory_state'
+    )
+    # When the step started: an owned object saved later was changed by someone else, or by the step itself.
+    started = models.DateTimeField(verbose_name=_('started'))
+    # Fingerprints of what the step read besides the objects it owns: the fabric's settings, the mirror, the
+    # catalogue objects it may share with users, the tags on its objects (inventory/state.py).
+    inputs = models.JSONField(verbose_name=_('inputs'), default=dict)
+    # The step's outcome depended on nothing but its inputs and the objects it owns: no conflict with users'
+    # objects, no failed write, no orphan kept for users' objects that use it. Only then may a run be skipped.
+    settled = models.BooleanField(verbose_name=_('settled'), default=False)
+    # {"dcim.device": n, ...}: the owned objects a run that changes nothing finds unchanged.
+    counts = models.JSONField(verbose_name=_('counts'), default=dict)
+    # The step's errors as a run keeps them (run_record.py); a skipped run reports them again.
+    errors = models.JSONField(verbose_name=_('errors'), default=list)
+
+    class Meta:
+        verbose_name = _('inventory state')
+        verbose_name_plural = _('inventory states')
+
+    def __str__(self):
+        return f'{self.fabric_id} @ {self.started:%Y-%m-%d %H:%M:%S}'
