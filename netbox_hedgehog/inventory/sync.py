@@ -96,14 +96,17 @@ def sync_inventory(fabric, run):
         run.add_errors(*state.reported_errors(last))
         logger.info('Inventory of fabric %s: nothing changed since %s', fabric.name, last.started.isoformat())
         return
-    context = build_plan(fabric)
+    with phase('inventory: mapping the mirror'):
+        context = build_plan(fabric)
     request = change_request(inventory_user())
     with event_tracking(request), transaction.atomic():
         owner_tag, orphan_tag = tags()
-        writer = Writer(fabric, context.plan, owner_tag, orphan_tag)
+        with phase('inventory: ownership records'):
+            writer = Writer(fabric, context.plan, owner_tag, orphan_tag)
         writer.write()
-        wanted = {(want.model.lower(), want.source) for want in context.plan.wants.values()}
-        apply_orphan_policy(writer, wanted, context.skipped_uids)
+        with phase('inventory: orphans'):
+            wanted = {(want.model.lower(), want.source) for want in context.plan.wants.values()}
+            apply_orphan_policy(writer, wanted, context.skipped_uids)
         errors = [*context.errors, *writer.errors]
         state.record_step(fabric, started, inputs, writer.settled, writer.counts, errors)
     run.inventory_request_id = request.id
