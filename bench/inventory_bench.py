@@ -45,7 +45,7 @@ TARGET_SPEEDUP = 5
 WRITTEN_TABLES = (
     'dcim_manufacturer', 'dcim_platform', 'dcim_devicerole', 'dcim_devicetype', 'dcim_interfacetemplate',
     'dcim_device', 'dcim_interface', 'dcim_cable', 'dcim_cabletermination', 'dcim_cablepath', 'ipam_vlangroup',
-    'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_taggeditem',
+    'ipam_vlan', 'ipam_vrf', 'ipam_prefix', 'ipam_ipaddress', 'extras_tag', 'extras_taggeditem',
     'netbox_hedgehog_inventoryobject', 'core_objectchange',
 )
 
