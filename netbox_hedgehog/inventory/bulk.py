@@ -104,6 +104,18 @@ def fetch(model, pks, fresh=False, tag=None, extra_tags=None):
     return objects
 
 
+def release(*groups):
+    """
+    Drop what fetch() prefetched for objects whose change records and search entries are made. A queryset Django
+    prefetched refers back to its object (its hints), so each object would be garbage in a reference cycle, which
+    only the cyclic garbage collector frees: a whole build's worth of objects, in a collection that lands in the
+    middle of a later run (seconds for the benchmark's fabric).
+    """
+    for objects in groups:
+        for instance in objects:
+            instance.__dict__.pop('_prefetched_objects_cache', None)
+
+
 def record_changes(model, instances, action):
     """
     What core.signals.handle_changed_object does per saved object, for all of them: one change record each (as
@@ -199,6 +211,7 @@ def create_objects(model, instances, tag, extra_tags=None):
     written = fetch(model, pks, fresh=True, tag=tag, extra_tags=extras)
     record_changes(model, written, ObjectChangeActionChoices.ACTION_CREATE)
     cache_search(model, written)
+    release(written)
     return pks
 
 
@@ -229,6 +242,7 @@ def update_objects(model, changes, tag=None):
         instance._prechange_snapshot = snapshots[instance.pk]
     record_changes(model, written, ObjectChangeActionChoices.ACTION_UPDATE)
     cache_search(model, written, replace=True)
+    release(before, written)
 
 
 # What each model's save() derives before the insert, and its post_save receivers after it.
@@ -268,6 +282,7 @@ def _finish_devices(devices):
         written = fetch(Interface, [component.pk for component in components], fresh=True)
         record_changes(Interface, written, ObjectChangeActionChoices.ACTION_CREATE)
         cache_search(Interface, written)
+        release(written)
     invalidate_config_context_for_objects('dcim.device', [device.pk for device in devices])
 
 
@@ -410,13 +425,14 @@ def create_cables(wanted, tag):
         cable.get_terminations = partial(_terminations, {a_end.termination_id: a_end}, {b_end.termination_id: b_end})
     record_changes(Cable, written, ObjectChangeActionChoices.ACTION_CREATE)
     cache_search(Cable, written)
-    record_changes(CableTermination, fetch(CableTermination, [t.pk for t in terminations.values()], fresh=True),
-                   ObjectChangeActionChoices.ACTION_CREATE)
+    written_ends = fetch(CableTermination, [t.pk for t in terminations.values()], fresh=True)
+    record_changes(CableTermination, written_ends, ObjectChangeActionChoices.ACTION_CREATE)
     cabled = fetch(Interface, [interface.pk for interface in interfaces])
     snapshots = {interface.pk: interface._prechange_snapshot for interface in interfaces}
     for interface in cabled:
         interface._prechange_snapshot = snapshots[interface.pk]
     record_changes(Interface, cabled, ObjectChangeActionChoices.ACTION_UPDATE)
+    release(interfaces, written, written_ends, cabled)
     return pks
 
 
