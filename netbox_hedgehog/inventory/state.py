@@ -29,6 +29,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, Q
+from extras.models import TaggedItem
 
 from .. import __version__
 from ..kinds import KINDS
@@ -63,8 +64,8 @@ def _mirror(fabric):
         table = _quote(kind.model._meta.db_table)
         columns = READ_COLUMNS.get(kind.kind, ())
         if columns:
-            values = ', '.join(f"coalesce({_quote(column)}::text, '-')" for column in columns)
-            mark = f"md5(string_agg(concat_ws(' ', {values}), ',' ORDER BY id))"
+            values = ', '.join(_quote(column) for column in columns)
+            mark = f'md5(json_agg(json_build_array({values}) ORDER BY id)::text)'
         else:
             mark = 'max(last_updated)::text'
         selects.append(f'SELECT %s::text, count(*), {mark} FROM {table} WHERE fabric_id = %s')
@@ -83,7 +84,7 @@ def _catalogue():
 
 def _tags(fabric):
     """[count, digest] of every tag on every object the fabric owns: users' tags, the owner tag, the fabric's own."""
-    tagged = _quote('extras_taggeditem')
+    tagged = _quote(TaggedItem._meta.db_table)
     owned = _quote(InventoryObject._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
