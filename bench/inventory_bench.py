@@ -71,7 +71,7 @@ def rows_written(before, after):
 
 def timed_sync(fabric, label):
     from netbox_hedgehog.sync import sync_fabric
-    from netbox_hedgehog.sync.timing import record_phases
+    from netbox_hedgehog.timing import record_phases
 
     before = row_versions()
     with record_phases() as phases:

@@ -16,8 +16,8 @@ its own (hh_bench_sync, cloned from the template database and migrated, dropped 
 7. deleting the fabric with its mirror, run records and sync history (Django's collector would load each row);
 8. the start-up time of the plugin's commands beside `netbox help`.
 
-Each sync prints where its time went (sync/timing.py phases). Prints a table of numbers and PASS/FAIL against the
-targets; exits 1 if any target fails. The database name can be set with HEDGEHOG_BENCH_DB_NAME.
+Each sync prints where its time went (the phases of netbox_hedgehog/timing.py). Prints a table of numbers and
+PASS/FAIL against the targets; exits 1 if any target fails. The database name can be set with HEDGEHOG_BENCH_DB_NAME.
 """
 
 import argparse
@@ -162,7 +162,7 @@ def garbage_collection():
 
 def timed_sync(fabric, label):
     from netbox_hedgehog.sync import sync_fabric
-    from netbox_hedgehog.sync.timing import PHASES, record_phases
+    from netbox_hedgehog.timing import PHASES, record_phases
 
     before = mirror_row_versions()
     with record_phases() as phases, garbage_collection() as collected:

@@ -22,7 +22,7 @@ from netbox_hedgehog.inventory.bulk import BULK_MODELS
 from netbox_hedgehog.kinds.mappings import PROTOCOL_INTERFACE, VTEP_INTERFACE
 from netbox_hedgehog.models import Agent, InventoryObject, Server, Switch
 from netbox_hedgehog.sync import sync_fabric
-from netbox_hedgehog.sync.timing import record_phases
+from netbox_hedgehog.timing import record_phases
 
 from .conftest import grant
 from .inventory_fixtures import STEP_TABLES, inventory_objects, row_versions, run_sync

@@ -16,19 +16,21 @@ from functools import partial
 from core.choices import ObjectChangeActionChoices
 from core.events import OBJECT_CREATED, OBJECT_UPDATED
 from core.models import ObjectChange, ObjectType
-from dcim.utils import object_to_path_node
+from dcim.models import Cable, CablePath, CableTermination, Device, DeviceType, Interface, InterfaceTemplate
+from dcim.utils import create_cablepaths, object_to_path_node
 from django.db.models import F, Q
 from django.utils import timezone
 from django_prometheus.models import model_inserts, model_updates
 from extras.cache import invalidate_config_context_for_objects
 from extras.events import enqueue_event
 from extras.models import CachedValue, CustomField, TaggedItem
+from ipam.utils import rebuild_prefixes
 from netbox.context import current_request, events_queue
 from netbox.search import get_indexer
 from netbox.search.backends import search_backend
 from utilities.counters import get_counters_for_model
 
-from ..sync.timing import phase
+from ..timing import phase
 from .paths import direct_paths, is_plain_end
 
 __all__ = (
@@ -249,8 +251,6 @@ def update_objects(model, changes, tag=None):
 
 def _prepare_devices(devices):
     """Device.save() of a new device: airflow, cooling method and platform inherited from its type."""
-    from dcim.models import DeviceType
-
     types = DeviceType.objects.in_bulk({device.device_type_id for device in devices})
     for device in devices:
         device_type = types[device.device_type_id]
@@ -262,8 +262,6 @@ def _prepare_devices(devices):
 
 def _finish_devices(devices):
     """Device.save() instantiates the type's components; the config context receiver queues a render."""
-    from dcim.models import Interface, InterfaceTemplate
-
     templates = defaultdict(list)
     for template in InterfaceTemplate.objects.filter(device_type_id__in={d.device_type_id for d in devices}):
         templates[template.device_type_id].append(template)
@@ -291,8 +289,6 @@ def plain_device_types(type_pks):
     The device types among `type_pks` whose devices _finish_devices() makes completely: interface templates
     only, none of them nested, bridged or channelized.
     """
-    from dcim.models import DeviceType
-
     plain = set()
     for device_type in DeviceType.objects.filter(pk__in=type_pks):
         if any(getattr(device_type, name).exists() for name in OTHER_TEMPLATES):
@@ -308,8 +304,6 @@ def plain_device_types(type_pks):
 
 def _prepare_components(components):
     """ComponentModel.save(): the device's site, location and rack, kept on the component for filtering."""
-    from dcim.models import Device
-
     places = {row[0]: row[1:] for row in Device.objects.filter(
         pk__in={component.device_id for component in components},
     ).values_list('pk', 'site_id', 'location_id', 'rack_id')}
@@ -331,8 +325,6 @@ def _prepare_prefixes(prefixes):
 
 def _finish_prefixes(prefixes):
     """The Prefix post_save receiver recounts depth and children around each new prefix: here once per VRF."""
-    from ipam.utils import rebuild_prefixes
-
     for vrf_id in {prefix.vrf_id for prefix in prefixes}:
         rebuild_prefixes(vrf_id)
 
@@ -356,8 +348,6 @@ def plain_cables(wanted):
     The positions in `wanted` (as create_cables takes it) of cables that create_cables makes completely: one
     plain interface (paths.is_plain_end) at each end. Others are made by Cable.save().
     """
-    from dcim.models import Interface
-
     ends = {pk for _, a_pks, b_pks in wanted for pk in (*a_pks, *b_pks)}
     plain = {interface.pk for interface in Interface.objects.filter(pk__in=ends).only('pk', 'channels', 'channel_id')
              if is_plain_end(interface)}
@@ -371,9 +361,6 @@ def create_cables(wanted, tag):
     interface pk,))]. As Cable.save() does: the cable, a CableTermination per end, each interface marked with its
     cable (an update in the change log), and the path from each end (paths.py). Returns the cables' pks.
     """
-    from dcim.models import Cable, CableTermination, Interface
-    from dcim.utils import create_cablepaths
-
     cables = [Cable(**fields) for fields, _, _ in wanted]
     Cable.objects.bulk_create(cables, batch_size=BATCH_SIZE)
     for cable in cables:
@@ -442,8 +429,6 @@ def _write_paths(cables, interfaces, ends):
     an interface is still the origin of an old path, which NetBox's create_cablepaths() must replace: then nothing
     is written here.
     """
-    from dcim.models import CablePath
-
     if CablePath.objects.filter(_nodes__overlap=[object_to_path_node(i) for i in interfaces]).exists():
         return True
     paths = direct_paths(cables, ends)

@@ -6,6 +6,7 @@ a page shows only what its user may view, constraints included.
 
 from dataclasses import dataclass
 
+from dcim.models import Device
 from django.contrib.contenttypes.models import ContentType
 
 from ..models import Agent, HedgehogFabric, InventoryObject, Server, Switch
@@ -31,8 +32,6 @@ class DeviceSource:
 
 
 def _device_type():
-    from dcim.models import Device
-
     return ContentType.objects.get_for_model(Device)
 
 
@@ -68,8 +67,6 @@ def device_source(user, device):
 
 def device_of(user, mirrored):
     """The NetBox device a mirrored switch or server became, when there is one and `user` may view it."""
-    from dcim.models import Device
-
     record = _device_record(fabric_id=mirrored.fabric_id, kind=type(mirrored).__name__, uid=mirrored.uid)
     if record is None:
         return None

@@ -9,6 +9,7 @@ tests/test_inventory.py compares every path written here with NetBox's own trace
 """
 
 from dcim.choices import LinkStatusChoices
+from dcim.models import CablePath
 from dcim.utils import object_to_path_node
 
 __all__ = ('direct_paths', 'is_plain_end')
@@ -24,8 +25,6 @@ def direct_paths(cables, ends):
     {(cable pk, end): unsaved CablePath} from each end of each cable: `cables` are Cable instances, `ends` maps
     (cable pk, "A"/"B") to that end's one interface.
     """
-    from dcim.models import CablePath
-
     paths = {}
     for cable in cables:
         for near, far in (('A', 'B'), ('B', 'A')):

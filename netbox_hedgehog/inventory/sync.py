@@ -11,6 +11,7 @@ A run in which nothing the step reads has changed since its last complete step s
 import logging
 import uuid
 
+from dcim.models import Interface, Site
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from users.models import User
 from utilities.request import NetBoxFakeRequest
 
 from ..kinds import KINDS
-from ..sync.timing import phase
+from ..timing import phase
 from . import state
 from .context import MappingContext
 from .orphans import apply_orphan_policy
@@ -71,8 +72,6 @@ def change_request(user):
 
 def build_plan(fabric):
     """The fabric's inventory as its mirror says it should be, and the uids of objects the mappings skipped."""
-    from dcim.models import Interface, Site
-
     context = MappingContext(
         fabric, ContentType.objects.get_for_model(Interface).pk, ContentType.objects.get_for_model(Site).pk,
     )

@@ -12,6 +12,7 @@ in which nothing changed reads a few queries and writes nothing.
 import logging
 from collections import Counter, defaultdict
 
+from dcim.models import CableTermination, Interface
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from extras.models import Tag, TaggedItem
 
 from ..models import InventoryObject
 from ..run_record import SyncError
-from ..sync.timing import phase
+from ..timing import phase
 from . import bulk
 from .plan import Ref, Source
 
@@ -257,8 +258,6 @@ class Writer:
 
     def _cabled_interfaces(self, wants):
         """{interface pk: cable pk} of the interfaces the planned cables end on that have a cable already."""
-        from dcim.models import Interface
-
         pks = {pk for want in wants for end in CABLE_ENDS for pk in (self.resolve(want.fields[end]) or ())}
         return dict(Interface.objects.filter(pk__in=pks, cable__isnull=False).values_list('pk', 'cable_id'))
 
@@ -302,8 +301,6 @@ class Writer:
                 del records[source]
 
     def _cable_ends(self, cables):
-        from dcim.models import CableTermination
-
         ends = defaultdict(lambda: ([], []))
         rows = CableTermination.objects.filter(cable_id__in=cables).values_list(
             'cable_id', 'cable_end', 'termination_id',
@@ -543,8 +540,6 @@ class Writer:
             return None
 
     def _terminations(self, pks):
-        from dcim.models import Interface
-
         by_pk = Interface.objects.in_bulk(pks)
         return [by_pk[pk] for pk in pks]
 

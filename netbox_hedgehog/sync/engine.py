@@ -15,6 +15,7 @@ from ..kube.client import connection_settings, fabric_api
 from ..kube.decode import UndecodableItem
 from ..kube.errors import FabricAPIError
 from ..run_record import CHANGE_ACTIONS, SyncError
+from ..timing import phase
 from .apply import (
     STATISTICS_THRESHOLD,
     KindListingRead,
@@ -27,7 +28,6 @@ from .history import record_changes
 from .listing import list_kinds
 from .resources import MalformedObject, read_identity, read_object
 from .search_cache import refresh_search_cache
-from .timing import phase
 
 __all__ = ('mirror_fabric',)
 

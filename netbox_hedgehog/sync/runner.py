@@ -11,12 +11,13 @@ from django.utils.module_loading import import_string
 from netbox.plugins import get_plugin_config
 
 from ..choices import SyncOutcomeChoices, SyncStatusChoices
+from ..inventory.sync import sync_inventory
 from ..models import HedgehogFabric, SyncRun
 from ..models.deletion import delete_sync_runs
 from ..run_record import SyncError, summarize_errors
+from ..timing import phase
 from .engine import mirror_fabric
 from .lock import SyncAlreadyRunning, fabric_sync_lock
-from .timing import phase
 
 logger = logging.getLogger('netbox_hedgehog.sync')
 
@@ -98,8 +99,6 @@ def start_run(fabric, trigger):
 
 def update_inventory(fabric, run):
     """The inventory step, after a mirror that listed something; its failure is the run's error, not its end."""
-    from ..inventory.sync import sync_inventory
-
     if not fabric.inventory_sync or fabric.inventory_site_id is None or run.outcome == SyncOutcomeChoices.FAILED:
         return
     try:

@@ -1,5 +1,6 @@
 """
-Where a sync's time goes, phase by phase, for the benchmark (bench/sync_bench.py) to print.
+Where a sync's time goes, phase by phase, for the benchmarks (bench/sync_bench.py, bench/inventory_bench.py) to
+print. The mirror and the inventory step both report here, so it belongs to neither package.
 
 Timing is collected only while a caller holds record_phases(); otherwise phase() costs one context-variable read.
 """
