@@ -6,7 +6,7 @@ fabric link IPs), with the switch profile three sample leaves name.
 import copy
 
 import pytest
-from dcim.models import Site
+from dcim.models import Device, DeviceRole, DeviceType, Manufacturer, Site
 from django.db import connection
 
 from k8s_standin.server import StandinServer
@@ -102,6 +102,15 @@ def trace_stylesheet(settings):
     tests read it where NetBox ships it.
     """
     settings.STATIC_ROOT = settings.STATICFILES_DIRS[0]
+
+
+def users_device(site):
+    """A device users made in the fabric's site, of a type and role of their own."""
+    manufacturer = Manufacturer.objects.create(name='User vendor', slug='user-vendor')
+    return Device.objects.create(
+        name='user-box', site=site, role=DeviceRole.objects.create(name='user role', slug='user-role'),
+        device_type=DeviceType.objects.create(manufacturer=manufacturer, model='user model', slug='user-model'),
+    )
 
 
 def run_sync(fabric):

@@ -4,21 +4,13 @@ users made, and what the fabric adopted, stays.
 """
 
 import pytest
-from dcim.models import Cable, Device, DeviceRole, DeviceType, Interface, Manufacturer
+from dcim.models import Cable, Device, Interface
 from ipam.models import IPAddress, Prefix
 
 from netbox_hedgehog.inventory.sync import ORPHAN_TAG
 from netbox_hedgehog.models import InventoryObject
 
-from .inventory_fixtures import run_sync
-
-
-def users_device(site):
-    manufacturer = Manufacturer.objects.create(name='User vendor', slug='user-vendor')
-    return Device.objects.create(
-        name='user-box', site=site, role=DeviceRole.objects.create(name='user role', slug='user-role'),
-        device_type=DeviceType.objects.create(manufacturer=manufacturer, model='user model', slug='user-model'),
-    )
+from .inventory_fixtures import run_sync, users_device
 
 
 def owned(model, fabric_id):

@@ -6,7 +6,7 @@ stand-in, as tests/test_inventory.py does.
 
 import pytest
 from core.models import ObjectChange
-from dcim.models import Device, DeviceRole, DeviceType, Manufacturer
+from dcim.models import Device
 from django.core.validators import validate_slug
 from extras.models import Tag
 
@@ -16,7 +16,7 @@ from netbox_hedgehog.inventory.orphans import ORPHAN_DESCRIPTION
 from netbox_hedgehog.models import InventoryObject
 from netbox_hedgehog.sync import sync_fabric
 
-from .inventory_fixtures import row_versions, run_sync
+from .inventory_fixtures import row_versions, run_sync, users_device
 
 HEDGEHOG = 'hedgehog'
 # Names a cluster may serve that NetBox's tags must still hold apart: too long for a tag, alike once cut or
@@ -40,14 +40,6 @@ def tag_record(tag):
 
 def changed_counts(run):
     return {label: dict(counts) for label, counts in run.inventory_counts.items() if set(counts) != {'unchanged'}}
-
-
-def users_device(site):
-    manufacturer = Manufacturer.objects.create(name='User vendor', slug='user-vendor')
-    return Device.objects.create(
-        name='user-box', site=site, role=DeviceRole.objects.create(name='user role', slug='user-role'),
-        device_type=DeviceType.objects.create(manufacturer=manufacturer, model='user model', slug='user-model'),
-    )
 
 
 def test_a_switch_that_moves_groups_changes_only_its_devices_tags(inventory_fabric, inventory_standin):
