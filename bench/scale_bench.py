@@ -296,9 +296,9 @@ def bench_throughput(report, db, size, standin, mode, workers):
     report.line(f'{label}: sync duration p50 / p90',
                 f'{percentile(durations, 0.5):.2f} / {percentile(durations, 0.9):.2f} s' if durations else 'none')
     report.line(f'{label}: run-start lateness p50', f'{p50:.0f} ms')
-    report.line(f'{label}: run-start lateness p99', f'{p99:.0f} ms',
-                f'<= {TARGET_RUN_START_P99_MS} ms' if mode == 'rq' else None,
-                p99 <= TARGET_RUN_START_P99_MS if mode == 'rq' else None)
+    # No target here: this part's fabrics are created within seconds, so their runs fall due in one burst a minute
+    # and wait for each other. The run-start target (idle workers, slots spread) is measured by the lateness part.
+    report.line(f'{label}: run-start lateness p99', f'{p99:.0f} ms')
     report.line(f'{label}: scheduler CPU', f'{cpu:.1f} %')
     # What one sync costs the shared services, all processes together (scheduler, workers), over the window.
     syncs = max(len(done), 1)
