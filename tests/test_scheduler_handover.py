@@ -127,27 +127,44 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def without_the_database(function, *args):
+class WithoutTheDatabase(threading.Thread):
     """
-    Call `function` in a thread whose own database connection points at a port where no database answers (a real
-    connection failure, as during a PostgreSQL restart); return what it returned, or the exception it raised.
+    Calls `function(*args)` in a thread whose own database connection points at a port where no database answers
+    (a real connection failure, as during a PostgreSQL restart) until restore() points it back.
     """
-    unreachable = {**connection.settings_dict, 'HOST': '127.0.0.1', 'PORT': closed_port()}
-    outcome = []
 
-    def call():
-        connection.settings_dict = unreachable
+    def __init__(self, function, *args):
+        super().__init__()
+        self.function, self.args = function, args
+        self.reachable = connection.settings_dict
+        self.unreachable = {**self.reachable, 'HOST': '127.0.0.1', 'PORT': closed_port()}
+        self.connection = None
+        self.outcome = []
+
+    def run(self):
+        self.connection = connections['default']  # this thread's own connection, not the proxy
+        self.connection.settings_dict = self.unreachable
         try:
-            outcome.append(function(*args))
+            self.outcome.append(self.function(*self.args))
         except Exception as exc:
-            outcome.append(exc)
+            self.outcome.append(exc)
         finally:
-            connection.close()
+            self.connection.close()
 
-    thread = threading.Thread(target=call)
-    thread.start()
-    thread.join(timeout=60)
-    return outcome[0]
+    def restore(self):
+        """The database answers the thread again."""
+        self.connection.settings_dict = self.reachable
+
+    def result(self, timeout=60):
+        """What the function returned, or the exception it raised."""
+        self.join(timeout=timeout)
+        return self.outcome[0]
+
+
+def without_the_database(function, *args):
+    call = WithoutTheDatabase(function, *args)
+    call.start()
+    return call.result()
 
 
 def test_a_sync_that_cannot_reach_the_database_says_it_never_started(transactional_db):
@@ -170,8 +187,6 @@ def test_a_sync_now_that_cannot_be_handed_back_is_kept_until_the_database_answer
 def test_a_queued_sync_now_waits_for_the_database_to_come_back(transactional_db):
     """On an RQ worker, a "sync now" that finds the database gone retries until it is back, then runs once."""
     fabric = make_fabric('queued-no-database')
-    reachable = connection.settings_dict
-    unreachable = {**reachable, 'HOST': '127.0.0.1', 'PORT': closed_port()}
     waiting = threading.Event()
 
     class WaitingForTheDatabase(logging.Handler):
@@ -181,25 +196,13 @@ def test_a_queued_sync_now_waits_for_the_database_to_come_back(transactional_db)
 
     handler = WaitingForTheDatabase()
     logging.getLogger('netbox_hedgehog.sync').addHandler(handler)
-    worker_connection = []
-    outcome = []
-
-    def work():
-        connection.settings_dict = unreachable
-        worker_connection.append(connections['default'])  # this thread's own connection, not the proxy
-        try:
-            outcome.append(run_queued_sync(fabric.pk, SyncTriggerChoices.MANUAL, time.time()))
-        finally:
-            connection.close()
-
     try:
-        thread = threading.Thread(target=work)
-        thread.start()
+        worker = WithoutTheDatabase(run_queued_sync, fabric.pk, SyncTriggerChoices.MANUAL, time.time())
+        worker.start()
         assert waiting.wait(timeout=60)
-        # The database is back for the worker's thread.
-        worker_connection[0].settings_dict = reachable
-        thread.join(timeout=120)
+        worker.restore()
+        outcome = worker.result(timeout=120)
     finally:
         logging.getLogger('netbox_hedgehog.sync').removeHandler(handler)
-    assert outcome and outcome[0] is not None
+    assert outcome is not None and not isinstance(outcome, Exception), outcome
     assert [run.trigger for run in runs_of(fabric)] == [SyncTriggerChoices.MANUAL]
