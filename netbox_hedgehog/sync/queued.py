@@ -1,6 +1,6 @@
 """
-Syncs handed to NetBox's RQ workers (`sync_executor = "rq"`): the leader's side, `hand_over()`, and the worker's
-side, `run_queued_sync()`.
+Syncs handed to NetBox's RQ workers (`sync_executor = "rq"`): the leader's side, `hand_over_all()` (and
+`hand_over()`, the same for one run), and the worker's side, `run_queued_sync()`.
 
 An RQ job carries only the fabric's id, the trigger and the slot (the time the run fell due). Its id is derived
 from those, so handing the same slot over twice (a standby taking over before the store recorded the slot) queues
